@@ -1,0 +1,1 @@
+"""Placeholder: the v2 test server (owned by the testing work)."""
