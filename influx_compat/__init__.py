@@ -7,8 +7,7 @@ unchanged; set ``INFLUX_TOKEN`` and ``INFLUX_ORG`` (or pass ``token=`` and
 
 from __future__ import annotations
 
-from influx_compat import chunked_json, exceptions, line_protocol, resultset  # noqa: F401
-from influx_compat import client, helper  # noqa: F401
+from influx_compat import chunked_json, client, exceptions, helper, line_protocol, resultset  # noqa: F401  # noqa: F401
 from influx_compat.client import InfluxDBClient
 from influx_compat.exceptions import InfluxDBClientError, InfluxDBServerError
 from influx_compat.helper import SeriesHelper

@@ -1,5 +1,654 @@
-"""Placeholder: replaced by its owner's implementation before landing."""
+"""``InfluxDBClient``: influxdb-python 5.3.2's client, running on InfluxDB 2.x.
+
+Signatures, defaults, return values and exceptions are 5.3.2's.  The
+keyword-only arguments after ``socket_options`` are new and configure the 2.x
+side: ``token``, ``org``, ``url`` and ``bucket_map``; each can also come from
+the environment (``INFLUX_TOKEN``, ``INFLUX_ORG``, ``INFLUX_HOST``) or the
+``influx`` CLI's config file (see :mod:`influx_compat._config`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random  # noqa: F401  (influxdb-python's tests patch client.random)
+import socket  # noqa: F401
+import threading
+import warnings
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Union
+from urllib.parse import urlparse
+
+import requests
+
+from influx_compat import line_protocol
+from influx_compat._config import Credentials, resolve_settings
+from influx_compat._core import WIRE_PRECISION, Core
+from influx_compat._transport import Transport
+from influx_compat.exceptions import (
+    InfluxDBClientError,
+    InfluxDBServerError,
+    InvalidPointError,
+    PartialWriteError,
+    WriteClientError,
+    WriteProgress,
+    WriteServerError,
+)
+from influx_compat.resultset import ResultSet
+
+__all__ = ["InfluxDBClient"]
+
+_PRECISIONS = ("n", "u", "ms", "s", "m", "h", None)
+_CONSISTENCIES = ("any", "one", "quorum", "all", None)
+_udp_warned = False
+_udp_lock = threading.Lock()
 
 
-class InfluxDBClient:  # placeholder
-    pass
+class InfluxDBClient:
+    """The InfluxDB client of influxdb-python 5.3.2, translated onto InfluxDB 2.x.
+
+    :param host: hostname to connect to InfluxDB, defaults to 'localhost'
+    :param port: port to connect to InfluxDB, defaults to 8086
+    :param username: legacy user to connect, defaults to 'root'
+    :param password: legacy password of the user, defaults to 'root'
+    :param database: database name to connect to, defaults to None
+    :param ssl: use https instead of http to connect to InfluxDB
+    :param verify_ssl: verify SSL certificates for HTTPS requests (bool or CA
+        bundle path), defaults to False as in influxdb-python
+    :param timeout: number of seconds Requests will wait for your client to
+        establish a connection, defaults to None
+    :param retries: number of attempts on connection errors; 0 retries until
+        success, defaults to 3
+    :param use_udp: use UDP to connect to InfluxDB; on 2.x, which has no UDP
+        listener, the points are sent over HTTP instead (with one warning)
+    :param udp_port: UDP port of influxdb-python, kept for compatibility
+    :param proxies: HTTP(S) proxy to use for Requests, defaults to {}
+    :param pool_size: urllib3 connection pool size, defaults to 10
+    :param path: path of InfluxDB on the server to connect, defaults to ''
+    :param cert: path to a client certificate (file, or (cert, key) tuple)
+    :param gzip: compress request bodies with gzip, defaults to False
+    :param session: a ``requests.Session`` to use, defaults to a new one
+    :param headers: headers added to every request (the dict is copied)
+    :param socket_options: socket options handed to urllib3
+    :param token: InfluxDB 2.x API token (keyword only)
+    :param org: InfluxDB 2.x organization name or ID (keyword only)
+    :param url: base URL, overriding host, port, ssl and path (keyword only)
+    :param bucket_map: ``{'db': 'bucket', 'db/rp': 'bucket', ('db', 'rp'):
+        'bucket'}``: buckets for databases and retention policies, overriding
+        the server's DBRP mappings (keyword only)
+
+    On InfluxDB 2.x: credentials are resolved once, in this order: the
+    ``token``/``org`` arguments, the environment, the influx CLI's active
+    config; without a token, ``username``/``password`` (other than
+    ``root``/``root``) are sent as HTTP Basic credentials to the
+    1.x-compatible endpoints, which 2.x accepts for v1 authorizations.
+    """
+
+    def __init__(
+        self,
+        host: str = "localhost",
+        port: int = 8086,
+        username: Optional[str] = "root",
+        password: Optional[str] = "root",
+        database: Optional[str] = None,
+        ssl: bool = False,
+        verify_ssl: Any = False,
+        timeout: Any = None,
+        retries: int = 3,
+        use_udp: bool = False,
+        udp_port: int = 4444,
+        proxies: Optional[Dict[str, str]] = None,
+        pool_size: int = 10,
+        path: str = "",
+        cert: Any = None,
+        gzip: bool = False,
+        session: Optional[requests.Session] = None,
+        headers: Optional[Dict[str, str]] = None,
+        socket_options: Any = None,
+        *,
+        token: Optional[str] = None,
+        org: Optional[str] = None,
+        url: Optional[str] = None,
+        bucket_map: Optional[Mapping[Any, str]] = None,
+    ) -> None:
+        self.__host = host
+        self.__port = int(port)
+        self._username = username
+        self._password = password
+        self._database = database
+        self._timeout = timeout
+        self._retries = retries
+        self._verify_ssl = verify_ssl
+        if verify_ssl is False and os.environ.get("INFLUX_COMPAT_VERIFY_SSL", "").lower() in (
+            "1", "true", "yes",
+        ):
+            self._verify_ssl = True
+        self.__use_udp = use_udp
+        self.__udp_port = int(udp_port)
+        self._proxies = dict(proxies) if proxies else {}
+        self._gzip = gzip
+        self._scheme = "https" if ssl is True else "http"
+        self._headers: Dict[str, str] = dict(headers) if headers else {}
+        self._headers.setdefault("Accept", "application/json")
+        self.__path = ("/" + path if path and not path.startswith("/") else path) or ""
+
+        if cert:
+            if not ssl:
+                raise ValueError("Client certificate provided but ssl is disabled.")
+        self._session = session if session is not None else requests.Session()
+        if cert:
+            self._session.cert = cert
+
+        settings = resolve_settings(
+            host=host, port=self.__port, username=username, password=password, ssl=ssl,
+            path=path, token=token, org=org, url=url, bucket_map=bucket_map,
+        )
+        self.__baseurl = settings.base_url
+        self._transport = Transport(
+            settings, session=self._session, verify_ssl=self._verify_ssl, timeout=timeout,
+            retries=retries, pool_size=pool_size, proxies=self._proxies, headers=self._headers,
+            socket_options=socket_options, gzip=gzip,
+        )
+        self._core = Core(settings, self._transport)
+
+    # -- properties kept from 5.3.2 ----------------------------------------
+
+    @property
+    def _baseurl(self) -> str:
+        return self.__baseurl
+
+    @property
+    def _host(self) -> str:
+        return self.__host
+
+    @property
+    def _port(self) -> int:
+        return self.__port
+
+    @property
+    def _path(self) -> str:
+        return self.__path
+
+    @property
+    def _udp_port(self) -> int:
+        return self.__udp_port
+
+    @property
+    def _use_udp(self) -> bool:
+        return self.__use_udp
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.__baseurl} database={self._database!r}>"
+
+    def __enter__(self) -> InfluxDBClient:
+        return self
+
+    def __exit__(self, _exc_type: Any, _exc_value: Any, _traceback: Any) -> None:
+        self.close()
+
+    # -- construction --------------------------------------------------------
+
+    @classmethod
+    def from_dsn(cls, dsn: str, **kwargs: Any) -> InfluxDBClient:
+        r"""Generate an instance of InfluxDBClient from given data source name.
+
+        :param dsn: ``[udp+|https+]influxdb://[username:password@]host[:port][/database]``
+            (several comma-separated hosts are accepted; only the first is used)
+        :param kwargs: override the values read from the DSN
+        """
+        init_args = _parse_dsn(dsn)
+        host, port = init_args.pop("hosts")[0]
+        init_args["host"] = host
+        init_args["port"] = port
+        init_args.update(kwargs)
+        return cls(**init_args)
+
+    def switch_database(self, database: str) -> None:
+        """Change the client's database.
+
+        :param database: the name of the database to switch to
+        """
+        self._database = database
+
+    def switch_user(self, username: str, password: str) -> None:
+        """Change the client's username.
+
+        On InfluxDB 2.x the client then authenticates with these v1
+        credentials (HTTP Basic on /write and /query) instead of its token.
+
+        :param username: the username to switch to
+        :param password: the password for the username
+        """
+        self._username = username
+        self._password = password
+        self._transport.set_credentials(Credentials(username=username, password=password))
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self._transport.close()
+
+    # -- raw HTTP ------------------------------------------------------------
+
+    def request(
+        self,
+        url: str,
+        method: str = "GET",
+        params: Optional[Dict[str, Any]] = None,
+        data: Any = None,
+        stream: bool = False,
+        expected_response_code: int = 200,
+        headers: Optional[Dict[str, str]] = None,
+    ) -> requests.Response:
+        """Make an HTTP request to the InfluxDB API (path below the base URL).
+
+        :param url: the path of the HTTP request, for instance 'ping'
+        :param method: the HTTP method for the request, defaults to GET
+        :param params: additional parameters for the request
+        :param data: the data of the request; a dict or list is sent as JSON
+        :param stream: True if a query uses chunked responses
+        :param expected_response_code: the expected response code
+        :param headers: headers to add to the request
+        :raises InfluxDBServerError: if the response code is any server error
+        :raises InfluxDBClientError: if the response code is not the same as
+            `expected_response_code` and is not a server error code
+        """
+        if isinstance(data, (dict, list)):
+            data = json.dumps(data)
+        v1 = url.strip("/") in ("write", "query", "ping")
+        return self._transport.request(
+            method, url, params=params, data=data, headers=headers, stream=stream,
+            expected=expected_response_code, v1=v1,
+        )
+
+    def ping(self) -> str:
+        """Check connectivity to InfluxDB.
+
+        :returns: the version of the InfluxDB the client is connected to
+            (2.x answers ``v2.x.y``, as its ``X-Influxdb-Version`` header says)
+        """
+        response = self._core.ping()
+        return response.headers["X-Influxdb-Version"]
+
+    # -- writing -------------------------------------------------------------
+
+    def write(
+        self,
+        data: Any,
+        params: Optional[Dict[str, Any]] = None,
+        expected_response_code: int = 204,
+        protocol: str = "json",
+    ) -> bool:
+        """Write data to InfluxDB.
+
+        :param data: the data to be written: a dict ``{'points': [...], 'tags':
+            {...}}`` for 'json', a line or list of lines for 'line'
+        :param params: additional parameters: ``db``, ``rp``, ``precision``
+        :param expected_response_code: the expected response code (2.x: 204)
+        :param protocol: 'json' or 'line'
+        :returns: True, if the write operation is successful
+
+        On InfluxDB 2.x: without ``db`` in ``params`` the client's database is
+        used (1.x refused such a write).
+        """
+        params = dict(params or {})
+        database = params.get("db") or self._database
+        precision = params.get("precision")
+        wire, scale = _wire_precision(precision)
+        if protocol == "json":
+            body = line_protocol._serialize_points(
+                data["points"], precision=precision, tags=data.get("tags"),
+                measurement=data.get("measurement"), scale=scale,
+            )
+        elif protocol == "line":
+            lines = [data] if isinstance(data, str) else list(data)
+            body = _join_lines(lines, scale)
+        else:
+            body = data
+        self._core.write(_encode(body), self._require_database(database, "write"),
+                         params.get("rp"), wire)
+        return True
+
+    def write_points(
+        self,
+        points: Any,
+        time_precision: Optional[str] = None,
+        database: Optional[str] = None,
+        retention_policy: Optional[str] = None,
+        tags: Optional[Dict[str, str]] = None,
+        batch_size: Optional[int] = None,
+        protocol: str = "json",
+        consistency: Optional[str] = None,
+    ) -> bool:
+        """Write to multiple time series names.
+
+        :param points: the list (or any iterable) of points to be written
+        :param time_precision: 'n', 'u', 'ms', 's', 'm' or 'h', defaults to None
+        :param database: the database to write the points to; defaults to the
+            client's current database
+        :param tags: a set of key-value pairs associated with each point (json)
+        :param retention_policy: the retention policy for the points
+        :param batch_size: number of points per request; None or 0 sends one
+            request
+        :param protocol: 'json' (dict points) or 'line' (line-protocol strings)
+        :param consistency: accepted for compatibility; 2.x has no consistency
+        :returns: True, if the operation is successful
+
+        On InfluxDB 2.x: points go to ``/api/v2/write`` in the bucket mapped
+        to (database, retention_policy); 'm' and 'h' are sent as seconds. A bad
+        point raises :class:`InvalidPointError` before its batch is sent; a
+        refused batch raises an error whose ``points_written`` tells how many
+        points of earlier batches were stored.
+        """
+        if time_precision not in _PRECISIONS:
+            raise InvalidPointError(
+                "Invalid time precision is given. (use 'n', 'u', 'ms', 's', 'm' or 'h')"
+            )
+        if consistency not in _CONSISTENCIES:
+            raise InvalidPointError(f"Invalid consistency: {consistency}")
+        if self.__use_udp:
+            _warn_udp()
+        database = self._require_database(database or self._database, "write_points")
+        wire, scale = WIRE_PRECISION[time_precision]
+        if protocol == "line" and isinstance(points, str):
+            points = [points]
+        if batch_size and batch_size > 0:
+            batches: Iterable[Any] = _batches(points, batch_size)
+        else:
+            batches = (points,)
+        written = 0
+        for index, batch in enumerate(batches):
+            batch = batch if isinstance(batch, list) else list(batch)
+            try:
+                if protocol == "json":
+                    body = line_protocol._serialize_points(
+                        batch, precision=time_precision, tags=tags, scale=scale,
+                        start_index=written,
+                    )
+                else:
+                    body = _join_lines(batch, scale)
+            except InvalidPointError as exc:
+                raise _with_progress(exc, index, written, len(batch)) from None
+            try:
+                self._core.write(_encode(body), database, retention_policy, wire)
+            except (InfluxDBClientError, InfluxDBServerError) as exc:
+                raise _batch_error(exc, index, written, len(batch)) from None
+            except requests.exceptions.RequestException as exc:
+                _annotate(exc, index, written, len(batch))
+                raise
+            written += len(batch)
+        return True
+
+    def send_packet(self, packet: Any, protocol: str = "json",
+                    time_precision: Optional[str] = None) -> None:
+        """Send an UDP packet: on 2.x, which has no UDP listener, over HTTP.
+
+        :param packet: the packet to be sent
+        :param protocol: protocol of input data, either 'json' or 'line'
+        :param time_precision: the precision of the timestamps
+        """
+        _warn_udp()
+        if protocol == "json":
+            self.write_points(packet["points"] if isinstance(packet, dict) else packet,
+                              time_precision=time_precision,
+                              tags=packet.get("tags") if isinstance(packet, dict) else None)
+        else:
+            self.write_points(packet, time_precision=time_precision, protocol="line")
+
+    @staticmethod
+    def _require_database(database: Optional[str], what: str) -> str:
+        if not database:
+            raise InfluxDBClientError(
+                f"{what} needs a database: pass database=... or create the client with "
+                "database=... (InfluxDB 2.x maps it to a bucket)"
+            )
+        return database
+
+    # -- querying ------------------------------------------------------------
+
+    def query(
+        self,
+        query: str,
+        params: Optional[Dict[str, Any]] = None,
+        bind_params: Optional[Dict[str, Any]] = None,
+        epoch: Optional[str] = None,
+        expected_response_code: int = 200,
+        database: Optional[str] = None,
+        raise_errors: bool = True,
+        chunked: bool = False,
+        chunk_size: int = 0,
+        method: str = "GET",
+    ) -> Union[ResultSet, List[ResultSet], Iterator[ResultSet]]:
+        """Send a query to InfluxDB.
+
+        :param query: the actual query string
+        :param params: additional parameters for the request
+        :param bind_params: bind parameters for the query: a dict of
+            ``$name`` values, substituted by the server
+        :param epoch: response timestamps in the given precision: h, m, s,
+            ms, u or ns; RFC3339 strings when None
+        :param expected_response_code: the expected status code of response
+        :param database: database to query, defaults to the client's
+        :param raise_errors: whether or not to raise exceptions when InfluxDB
+            returns errors, defaults to True
+        :param chunked: enable the use of chunked responses from InfluxDB
+        :param chunk_size: size of each chunk to tell InfluxDB to use
+        :param method: the HTTP method for the request, defaults to GET
+        :returns: the parsed ResultSet, a list of them for several statements,
+            or a generator of them (one per chunk) when ``chunked``
+
+        On InfluxDB 2.x: statements 2.x rejects (``CREATE DATABASE``, ...)
+        are translated onto the v2 API; the rest goes to ``/query``.
+        """
+        params = dict(params) if params else {}
+        if bind_params:
+            merged = json.loads(params.get("params", "{}"))
+            merged.update(bind_params)
+            params["params"] = json.dumps(merged)
+        params["q"] = query
+        params["db"] = database or self._database
+        if params["db"] is None:
+            del params["db"]
+        if epoch is not None:
+            params["epoch"] = "u" if epoch == "us" else epoch
+        if chunked:
+            params["chunked"] = "true"
+            if chunk_size > 0:
+                params["chunk_size"] = chunk_size
+        lowered = query.lower()
+        if lowered.startswith("select ") and " into " in lowered:
+            method = "POST"
+        answer = self._core.query(params, method=method, chunked=chunked,
+                                  expected=expected_response_code)
+        if chunked:
+            return _read_chunked(answer, raise_errors)
+        results = [ResultSet(r, raise_errors=raise_errors) for r in answer.get("results", [])]
+        if len(results) == 1:
+            return results[0]
+        return results
+
+    # -- databases -----------------------------------------------------------
+
+    def create_database(self, dbname: str) -> None:
+        """Create a new database: on 2.x a bucket and its DBRP mapping.
+
+        :param dbname: the name of the database to create
+        """
+        self._core.management.create_database(dbname)
+
+    def drop_database(self, dbname: str) -> None:
+        """Drop a database: on 2.x every bucket and mapping of it.
+
+        :param dbname: the name of the database to drop
+        """
+        self._core.management.drop_database(dbname)
+
+    def get_list_database(self) -> List[Dict[str, str]]:
+        """Get the list of databases in InfluxDB.
+
+        :returns: all databases, ``[{'name': 'db1'}, ...]``; 2.x's system
+            buckets are left out
+        """
+        if not self._transport.has_token and not self._transport.credentials.has_legacy:
+            return list(self.query("SHOW DATABASES").get_points())  # type: ignore[union-attr]
+        return self._core.management.list_databases()
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _wire_precision(precision: Optional[str]) -> Any:
+    try:
+        return WIRE_PRECISION[precision]
+    except KeyError:
+        raise InvalidPointError(
+            f"Invalid time precision {precision!r}: use 'n', 'u', 'ms', 's', 'm' or 'h'"
+        ) from None
+
+
+def _encode(body: Any) -> bytes:
+    return body.encode("utf-8") if isinstance(body, str) else body
+
+
+def _join_lines(lines: List[str], scale: int) -> str:
+    if scale != 1:
+        lines = line_protocol._rescale_line_timestamps(lines, scale)
+    return "\n".join(lines) + "\n"
+
+
+def _batches(iterable: Iterable[Any], size: int) -> Iterator[List[Any]]:
+    """Slices of ``size`` items; the input is read lazily (generators stay lazy)."""
+    iterator = iter(iterable)
+    while True:
+        batch = list(itertools.islice(iterator, size))
+        if not batch:
+            return
+        yield batch
+
+
+def _progress_text(index: int, written: int, in_batch: int) -> str:
+    first = written
+    return (f"batch {index} (points {first}..{first + in_batch - 1}); "
+            f"{written} points of earlier batches were written")
+
+
+def _with_progress(exc: InvalidPointError, index: int, written: int,
+                   in_batch: int) -> InvalidPointError:
+    new = InvalidPointError(
+        f"{exc.content} -- nothing of {_progress_text(index, written, in_batch)} was sent"
+    )
+    new.points_written = written  # type: ignore[attr-defined]
+    new.batch_index = index  # type: ignore[attr-defined]
+    return new
+
+
+def _batch_error(exc: Exception, index: int, written: int, in_batch: int) -> Exception:
+    if isinstance(exc, InfluxDBServerError):
+        new_server = WriteServerError(
+            f"{exc} -- {_progress_text(index, written, in_batch)}; the points of this batch "
+            "may not have been stored"
+        )
+        new_server._set_progress(index, written, in_batch, None)
+        return new_server
+    assert isinstance(exc, InfluxDBClientError)
+    content = str(exc.content)
+    if exc.code == 422 and "partial write" in content:
+        dropped = _dropped(content)
+        new: WriteProgress = PartialWriteError(
+            f"{content} -- {dropped if dropped is not None else 'some'} of the {in_batch} points "
+            f"of {_progress_text(index, written, in_batch)}; the other points of this batch "
+            "were written",
+            exc.code,
+        )
+        new._set_progress(index, written, in_batch, dropped)
+        return new  # type: ignore[return-value]
+    if exc.code is None or exc.code == 401 or exc.code == 403 or type(exc) is not InfluxDBClientError:
+        if not isinstance(exc, WriteProgress):
+            exc.points_written = written  # type: ignore[attr-defined]
+            exc.batch_index = index  # type: ignore[attr-defined]
+        return exc
+    new_client = WriteClientError(
+        f"{content} -- nothing of {_progress_text(index, written, in_batch)} was written",
+        exc.code,
+    )
+    new_client._set_progress(index, written, in_batch, in_batch)
+    return new_client
+
+
+def _dropped(message: str) -> Optional[int]:
+    import re
+
+    m = re.search(r"dropped=(\d+)", message)
+    return int(m.group(1)) if m else None
+
+
+def _annotate(exc: Exception, index: int, written: int, in_batch: int) -> None:
+    exc.batch_index = index  # type: ignore[attr-defined]
+    exc.points_written = written  # type: ignore[attr-defined]
+    exc.points_in_batch = in_batch  # type: ignore[attr-defined]
+
+
+def _read_chunked(chunks: Iterable[Dict[str, Any]], raise_errors: bool) -> Iterator[ResultSet]:
+    """One ResultSet per chunk, list-valued keys of its results merged (as 5.3.2)."""
+    for chunk in chunks:
+        merged: Dict[str, Any] = {}
+        for result in chunk.get("results", []):
+            if raise_errors is True and "error" in result:
+                raise InfluxDBClientError(result["error"])
+            for key, value in result.items():
+                if isinstance(value, list):
+                    merged.setdefault(key, []).extend(value)
+        yield ResultSet(merged, raise_errors=raise_errors)
+
+
+def _warn_udp() -> None:
+    global _udp_warned
+    with _udp_lock:
+        if _udp_warned:
+            return
+        _udp_warned = True
+    warnings.warn(
+        "InfluxDB 2.x has no UDP listener: points of use_udp=True are sent over HTTP",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _parse_dsn(dsn: str) -> Dict[str, Any]:
+    """Parse an influxdb-python DSN into constructor arguments."""
+    conn_params = urlparse(dsn)
+    init_args: Dict[str, Any] = {}
+    scheme_info = conn_params.scheme.split("+")
+    if len(scheme_info) == 1:
+        scheme = scheme_info[0]
+        modifier = None
+    else:
+        modifier, scheme = scheme_info
+    if scheme != "influxdb":
+        raise ValueError(f'Unknown scheme "{scheme}".')
+    if modifier:
+        if modifier == "udp":
+            init_args["use_udp"] = True
+        elif modifier == "https":
+            init_args["ssl"] = True
+        else:
+            raise ValueError(f'Unknown modifier "{modifier}".')
+    netlocs = conn_params.netloc.split(",")
+    init_args["hosts"] = []
+    for netloc in netlocs:
+        parsed = _parse_netloc(netloc)
+        init_args["hosts"].append((parsed["host"], int(parsed["port"])))
+        init_args["username"] = parsed["username"]
+        init_args["password"] = parsed["password"]
+    if conn_params.path and len(conn_params.path) > 1:
+        init_args["database"] = conn_params.path[1:]
+    return init_args
+
+
+def _parse_netloc(netloc: str) -> Dict[str, Any]:
+    info = urlparse(f"http://{netloc}")
+    return {
+        "username": info.username or None,
+        "password": info.password or None,
+        "host": info.hostname or "localhost",
+        "port": info.port or 8086,
+    }

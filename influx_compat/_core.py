@@ -1,0 +1,272 @@
+"""The translation core: 1.x writes, queries and statements onto InfluxDB 2.x.
+
+One :class:`Core` serves the :class:`~influx_compat.client.InfluxDBClient`, the
+launcher and the v1-to-v2 proxy.  It speaks in bytes and 1.x JSON
+(``{"results": [...]}``); the client wraps answers into ``ResultSet`` objects.
+
+Writes go to ``POST /api/v2/write?org=..&bucket=..&precision=ns|us|ms|s`` with
+the token in the ``Authorization`` header.  Without a token (legacy user and
+password only) they go to 2.x's 1.x-compatible ``/write``, which accepts HTTP
+Basic credentials.  Queries go to the 1.x-compatible ``/query``; statements
+2.x rejects are routed to :class:`~influx_compat._management.Management`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from influx_compat._config import Settings
+from influx_compat._influxql import (
+    InfluxQLSyntaxError,
+    Statement,
+    parse_query,
+    qualified_sources,
+)
+from influx_compat._management import Management
+from influx_compat._mapping import DEFAULT_RP, BucketResolver, Target
+from influx_compat._transport import Transport, error_message
+from influx_compat._v2api import V2Api
+from influx_compat.exceptions import (
+    AuthenticationError,
+    DatabaseNotFoundError,
+    InfluxDBClientError,
+    UnsupportedOperationError,
+)
+
+__all__ = ["Core", "WIRE_PRECISION"]
+
+# 1.x precision -> (2.x precision, factor applied to the timestamps).
+# 2.x knows ns, us, ms and s only; it silently reads anything else as ns.
+WIRE_PRECISION: Dict[Optional[str], Tuple[str, int]] = {
+    None: ("ns", 1),
+    "n": ("ns", 1),
+    "ns": ("ns", 1),
+    "u": ("us", 1),
+    "us": ("us", 1),
+    "ms": ("ms", 1),
+    "s": ("s", 1),
+    "m": ("s", 60),
+    "h": ("s", 3600),
+}
+
+_DB_NOT_FOUND = re.compile(r"^database not found: (.*)$")
+_RP_NOT_FOUND = re.compile(r"^retention policy not found: (.*)$")
+_TEXT_PLAIN = {"Content-Type": "text/plain; charset=utf-8"}
+
+
+class Core:
+    """Translation of one client's operations.
+
+    :param settings: resolved settings
+    :param transport: the HTTP transport
+    """
+
+    def __init__(self, settings: Settings, transport: Transport) -> None:
+        self.settings = settings
+        self.transport = transport
+        self.api = V2Api(transport, settings.org)
+        self.resolver = BucketResolver(self.api, settings.bucket_map)
+        self.management = Management(self.api, self.resolver)
+
+    # -- writing -----------------------------------------------------------
+
+    def write(self, body: bytes, database: str, retention_policy: Optional[str],
+              precision: str) -> None:
+        """Send one batch of line protocol.
+
+        :param body: the line protocol, UTF-8
+        :param precision: the 2.x precision (``ns``, ``us``, ``ms`` or ``s``)
+        :raises InfluxDBClientError: with the server's readable message
+        """
+        if not self.transport.has_token:
+            self._write_v1(body, database, retention_policy, precision)
+            return
+        try:
+            target = self.resolver.resolve(database, retention_policy)
+        except AuthenticationError:
+            # A write-only token cannot list mappings; 2.x's /write resolves them itself.
+            self._write_v1(body, database, retention_policy, precision)
+            return
+        for attempt in (1, 2):
+            response = self.transport.request(
+                "POST", "api/v2/write",
+                params={"org": self.api.org_name_or_id, "bucket": target.bucket,
+                        "precision": precision},
+                data=body, headers=_TEXT_PLAIN, raw=True,
+            )
+            if response.status_code == 204:
+                return
+            if response.status_code == 404 and "bucket" in error_message(response):
+                if attempt == 1 and target.source == "dbrp":
+                    self.resolver.forget(database)  # the mapped bucket went away
+                    target = self.resolver.resolve(database, retention_policy)
+                    continue
+                raise self._missing_database(database, retention_policy, target, 404)
+            raise self.transport.error_for(response)
+
+    def _write_v1(self, body: bytes, database: str, retention_policy: Optional[str],
+                  precision: str) -> None:
+        params = {"db": database, "precision": precision}
+        if retention_policy:
+            params["rp"] = retention_policy
+        response = self.transport.request(
+            "POST", "write", params=params, data=body, headers=_TEXT_PLAIN, raw=True, v1=True
+        )
+        if response.status_code == 204:
+            return
+        if response.status_code == 404 and "dbrp" in error_message(response):
+            raise self._missing_database(database, retention_policy, None, 404)
+        raise self.transport.error_for(response)
+
+    def _missing_database(self, database: str, retention_policy: Optional[str],
+                          target: Optional[Target], code: Optional[int]) -> DatabaseNotFoundError:
+        where = f"database {database!r}"
+        if retention_policy:
+            where += f" (retention policy {retention_policy!r})"
+        bucket = f" and no bucket named {target.bucket_name!r}" if target and target.bucket_name else ""
+        return DatabaseNotFoundError(
+            f"database not found: {database}: InfluxDB 2.x has no DBRP mapping for {where}{bucket}. "
+            f"Create it with client.create_database({database!r})"
+            + (f" / client.create_retention_policy({retention_policy!r}, ...)"
+               if retention_policy else "")
+            + ", or map it to an existing bucket with bucket_map=",
+            database=database, code=code,
+        )
+
+    # -- querying ----------------------------------------------------------
+
+    def query(self, params: Dict[str, Any], method: str = "GET", chunked: bool = False,
+              expected: int = 200) -> Any:
+        """Run InfluxQL; return 1.x JSON, or an iterator of JSON chunks when chunked.
+
+        :param params: the /query parameters (``q``, ``db``, ``rp``, ``epoch``, ...)
+        """
+        text = params.get("q") or ""
+        try:
+            statements = parse_query(text)
+        except InfluxQLSyntaxError as exc:
+            raise InfluxDBClientError(f"error parsing query: {exc}", 400) from None
+        if not any(s.routed for s in statements):
+            return self._remote(text, params, method, chunked, expected)
+        results = self._mixed(statements, params, method, expected)
+        if chunked:
+            return iter([{"results": [r]} for r in results])
+        return {"results": results}
+
+    def _mixed(self, statements: List[Statement], params: Dict[str, Any], method: str,
+               expected: int) -> List[Dict[str, Any]]:
+        results: List[Dict[str, Any]] = []
+        pending: List[Statement] = []
+
+        def flush() -> bool:
+            if not pending:
+                return True
+            text = ";\n".join(s.text for s in pending)
+            offset = len(results)
+            pending.clear()
+            answer = self._remote(text, params, method, False, expected)
+            for r in answer.get("results", []):
+                r = dict(r)
+                r["statement_id"] = r.get("statement_id", 0) + offset
+                results.append(r)
+                if "error" in r:
+                    return False
+            return True
+
+        for statement in statements:
+            if not statement.routed:
+                pending.append(statement)
+                continue
+            if not flush():
+                return results
+            try:
+                result = self.management.execute(statement, params.get("db"))
+            except UnsupportedOperationError:
+                raise
+            except InfluxDBClientError as exc:
+                if exc.code in (401, 403):
+                    raise
+                result = {"error": str(exc.content)}
+            result = dict(result, statement_id=len(results))
+            results.append(result)
+            if "error" in result:
+                return results
+        flush()
+        return results
+
+    def _remote(self, text: str, params: Dict[str, Any], method: str, chunked: bool,
+                expected: int) -> Any:
+        params = dict(params, q=text)
+        if not params.get("rp"):
+            # 2.x ignores the policy written in FROM "db"."rp"."m": pass it as a parameter.
+            qualified = {(db, rp) for db, rp in qualified_sources(text) if rp}
+            if len(qualified) == 1:
+                db, rp = qualified.pop()
+                params["rp"] = rp
+                if db and not params.get("db"):
+                    params["db"] = db
+        for attempt in (1, 2):
+            response = self.transport.request(
+                method, "query", params=params, stream=chunked, expected=expected, v1=True,
+                headers={"Accept": "application/json"},
+            )
+            if chunked:
+                return _chunks(response)
+            answer = response.json()
+            if attempt == 1 and self._repair_mapping(answer, params):
+                continue
+            return answer
+        return answer
+
+    def _repair_mapping(self, answer: Dict[str, Any], params: Dict[str, Any]) -> bool:
+        """Create the DBRP mapping a failed query lacked when its bucket exists.
+
+        :returns: True when a mapping was created and the query should run again
+        """
+        if not self.transport.has_token:
+            return False
+        for result in answer.get("results", []):
+            error = result.get("error")
+            if not isinstance(error, str):
+                continue
+            m = _DB_NOT_FOUND.match(error)
+            if m:
+                return self._ensure_mapping(m.group(1), params.get("rp") or None)
+            m = _RP_NOT_FOUND.match(error)
+            if m and params.get("db"):
+                return self._ensure_mapping(params["db"], m.group(1))
+        return False
+
+    def _ensure_mapping(self, database: str, retention_policy: Optional[str]) -> bool:
+        target = self.resolver.resolve(database, retention_policy)
+        if target.source == "dbrp":
+            return False
+        try:
+            if target.source == "user":
+                bucket = self.api.find_bucket(target.bucket) or self.api.get_bucket(target.bucket)
+            else:
+                bucket = self.api.find_bucket(target.bucket)
+        except AuthenticationError:
+            return False
+        if bucket is None:
+            return False
+        existing = self.resolver.mappings(database)
+        self.api.create_dbrp(database, retention_policy or DEFAULT_RP, bucket["id"],
+                             default=not existing and retention_policy in (None, DEFAULT_RP))
+        self.resolver.forget(database)
+        return True
+
+    def ping(self) -> Any:
+        return self.transport.request("GET", "ping", expected=204)
+
+
+def _chunks(response: Any) -> Iterator[Dict[str, Any]]:
+    """The JSON documents of a chunked /query answer, one per line, as they arrive."""
+    try:
+        for line in response.iter_lines():
+            if line:
+                yield json.loads(line)
+    finally:
+        response.close()
