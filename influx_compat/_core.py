@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from influx_compat._config import Settings
+from influx_compat._config import TOKEN_HELP, Settings
 from influx_compat._influxql import (
     InfluxQLSyntaxError,
     Statement,
@@ -73,21 +73,24 @@ class Core:
     # -- writing -----------------------------------------------------------
 
     def write(self, body: bytes, database: str, retention_policy: Optional[str],
-              precision: str) -> None:
+              precision: Optional[str], consistency: Optional[str] = None) -> None:
         """Send one batch of line protocol.
 
         :param body: the line protocol, UTF-8
-        :param precision: the 2.x precision (``ns``, ``us``, ``ms`` or ``s``)
+        :param precision: the 2.x precision (``ns``, ``us``, ``ms`` or ``s``);
+            None for line protocol in nanoseconds
+        :param consistency: passed on to 1.x-compatible /write (2.x ignores it)
         :raises InfluxDBClientError: with the server's readable message
         """
         if not self.transport.has_token:
-            self._write_v1(body, database, retention_policy, precision)
+            self._write_v1(body, database, retention_policy, precision, consistency)
             return
+        precision = precision or "ns"
         try:
             target = self.resolver.resolve(database, retention_policy)
         except AuthenticationError:
             # A write-only token cannot list mappings; 2.x's /write resolves them itself.
-            self._write_v1(body, database, retention_policy, precision)
+            self._write_v1(body, database, retention_policy, precision, consistency)
             return
         for attempt in (1, 2):
             response = self.transport.request(
@@ -107,9 +110,14 @@ class Core:
             raise self.transport.error_for(response)
 
     def _write_v1(self, body: bytes, database: str, retention_policy: Optional[str],
-                  precision: str) -> None:
-        params = {"db": database, "precision": precision}
-        if retention_policy:
+                  precision: Optional[str], consistency: Optional[str]) -> None:
+        # The parameters influxdb-python sent, in its order, with a precision 2.x understands.
+        params: Dict[str, str] = {"db": database}
+        if consistency is not None:
+            params["consistency"] = consistency
+        if precision is not None:
+            params["precision"] = precision
+        if retention_policy is not None:
             params["rp"] = retention_policy
         response = self.transport.request(
             "POST", "write", params=params, data=body, headers=_TEXT_PLAIN, raw=True, v1=True
@@ -148,6 +156,10 @@ class Core:
             statements = parse_query(text)
         except InfluxQLSyntaxError as exc:
             raise InfluxDBClientError(f"error parsing query: {exc}", 400) from None
+        if not self.transport.has_token:
+            # Without a token the v2 API is out of reach: send the InfluxQL as 1.x did.
+            answer = self._remote(text, params, method, chunked, expected)
+            return answer if chunked else _explain_not_implemented(answer)
         if not any(s.routed for s in statements):
             return self._remote(text, params, method, chunked, expected)
         results = self._mixed(statements, params, method, expected)
@@ -260,6 +272,18 @@ class Core:
 
     def ping(self) -> Any:
         return self.transport.request("GET", "ping", expected=204)
+
+
+def _explain_not_implemented(answer: Dict[str, Any]) -> Dict[str, Any]:
+    """Add what to do to 2.x's ``not implemented: X`` statement errors."""
+    for result in answer.get("results", []):
+        error = result.get("error")
+        if isinstance(error, str) and error.startswith("not implemented: "):
+            result["error"] = (
+                f"{error} (InfluxDB 2.x rejects this InfluxQL statement; influx_compat "
+                f"translates it onto the v2 API when it has a token. {TOKEN_HELP})"
+            )
+    return answer
 
 
 def _chunks(response: Any) -> Iterator[Dict[str, Any]]:

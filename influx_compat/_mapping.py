@@ -102,7 +102,7 @@ class BucketResolver:
             user = self.user_map.get((database, None))
         if user is not None:
             return Target(database, retention_policy, user, user, "user")
-        if self.api.transport.has_token or self.api.transport.credentials.has_legacy:
+        if self.api.transport.has_token:
             mapping = self.pick(self.mappings(database), retention_policy)
             if mapping is not None:
                 return Target(database, retention_policy, mapping["bucketID"], None, "dbrp")

@@ -164,13 +164,8 @@ class Transport:
         if creds.token is not None:
             headers["Authorization"] = "Token " + creds.token
             return None
-        if v1:
-            if creds.username is not None and creds.password is not None:
-                return (creds.username, creds.password)
-            return None
-        if creds.has_legacy:
-            # /api/v2 has no Basic auth; 2.x users often put a v2 token in the password.
-            headers["Authorization"] = "Token " + str(creds.password)
+        if v1 and creds.username is not None and creds.password is not None:
+            return (creds.username, creds.password)
         return None
 
     # -- requests ----------------------------------------------------------

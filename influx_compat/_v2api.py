@@ -46,7 +46,7 @@ class V2Api:
     # -- organization ------------------------------------------------------
 
     def _require_token(self, what: str) -> None:
-        if not self.transport.has_token and not self.transport.credentials.has_legacy:
+        if not self.transport.has_token:
             raise InfluxDBClientError(
                 f"{what} needs InfluxDB 2.x's management API, which only accepts an API "
                 f"token. {TOKEN_HELP}"

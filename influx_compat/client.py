@@ -24,6 +24,7 @@ import requests
 from influx_compat import line_protocol
 from influx_compat._config import Credentials, resolve_settings
 from influx_compat._core import WIRE_PRECISION, Core
+from influx_compat._influxql import quote_ident
 from influx_compat._transport import Transport
 from influx_compat.exceptions import (
     InfluxDBClientError,
@@ -305,7 +306,8 @@ class InfluxDBClient:
         else:
             body = data
         self._core.write(_encode(body), self._require_database(database, "write"),
-                         params.get("rp"), wire)
+                         params.get("rp"), wire if precision is not None else None,
+                         params.get("consistency"))
         return True
 
     def write_points(
@@ -369,7 +371,8 @@ class InfluxDBClient:
             except InvalidPointError as exc:
                 raise _with_progress(exc, index, written, len(batch)) from None
             try:
-                self._core.write(_encode(body), database, retention_policy, wire)
+                self._core.write(_encode(body), database, retention_policy,
+                                 wire if time_precision is not None else None, consistency)
             except (InfluxDBClientError, InfluxDBServerError) as exc:
                 raise _batch_error(exc, index, written, len(batch)) from None
             except requests.exceptions.RequestException as exc:
@@ -473,6 +476,9 @@ class InfluxDBClient:
 
         :param dbname: the name of the database to create
         """
+        if not self._transport.has_token:
+            self.query(f"CREATE DATABASE {quote_ident(dbname)}", method="POST")
+            return
         self._core.management.create_database(dbname)
 
     def drop_database(self, dbname: str) -> None:
@@ -480,6 +486,9 @@ class InfluxDBClient:
 
         :param dbname: the name of the database to drop
         """
+        if not self._transport.has_token:
+            self.query(f"DROP DATABASE {quote_ident(dbname)}", method="POST")
+            return
         self._core.management.drop_database(dbname)
 
     def get_list_database(self) -> List[Dict[str, str]]:
@@ -488,7 +497,7 @@ class InfluxDBClient:
         :returns: all databases, ``[{'name': 'db1'}, ...]``; 2.x's system
             buckets are left out
         """
-        if not self._transport.has_token and not self._transport.credentials.has_legacy:
+        if not self._transport.has_token:
             return list(self.query("SHOW DATABASES").get_points())  # type: ignore[union-attr]
         return self._core.management.list_databases()
 

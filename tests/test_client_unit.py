@@ -383,3 +383,27 @@ def test_connection_errors_are_retried_then_reraised(mock):
 
 def test_repr_hides_token():
     assert TOKEN not in repr(client())
+
+
+def test_without_token_the_wire_is_influxdb_python_s(mock):
+    """No token anywhere: v1 endpoints and InfluxQL, as 5.3.2 sent them (with 2.x's precisions)."""
+    mock.post(BASE + "/write", status_code=204)
+    mock.post(BASE + "/query", json={"results": [{"statement_id": 0}]})
+    cli = InfluxDBClient(database="db")
+    cli.write_points([{"measurement": "m", "fields": {"v": 1}}], consistency="any")
+    cli.write_points([{"measurement": "m", "fields": {"v": 1}}], time_precision="u", retention_policy="r")
+    cli.create_database('new"db')
+    first, second, third = mock.request_history
+    assert first.qs == {"db": ["db"], "consistency": ["any"]}
+    assert second.qs == {"db": ["db"], "precision": ["us"], "rp": ["r"]}
+    assert first.headers["Authorization"] == "Basic cm9vdDpyb290"
+    assert third.method == "POST" and third.qs["q"] == ['create database "new\\"db"']
+
+
+def test_without_token_not_implemented_says_how_to_fix(mock):
+    mock.post(BASE + "/query", json={"results": [
+        {"statement_id": 0, "error": "not implemented: CREATE DATABASE"}]})
+    with pytest.raises(exceptions.InfluxDBClientError) as info:
+        InfluxDBClient().create_database("x")
+    assert str(info.value).startswith("not implemented: CREATE DATABASE")
+    assert "INFLUX_TOKEN" in str(info.value)
