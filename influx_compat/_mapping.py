@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from influx_compat._v2api import V2Api
 
@@ -60,10 +60,10 @@ class BucketResolver:
     def __init__(self, api: V2Api, user_map: Mapping[Tuple[str, Optional[str]], str]) -> None:
         self.api = api
         self.user_map = dict(user_map)
-        self._cache: Dict[str, List[dict]] = {}
+        self._cache: Dict[str, List[Dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
-    def mappings(self, database: str) -> List[dict]:
+    def mappings(self, database: str) -> List[Dict[str, Any]]:
         """The server's DBRP mappings of a database (cached)."""
         with self._lock:
             cached = self._cache.get(database)
@@ -83,7 +83,7 @@ class BucketResolver:
                 self._cache.pop(database, None)
 
     @staticmethod
-    def pick(mappings: List[dict], retention_policy: Optional[str]) -> Optional[dict]:
+    def pick(mappings: List[Dict[str, Any]], retention_policy: Optional[str]) -> Optional[Dict[str, Any]]:
         """The mapping 2.x would use for this retention policy (default one when None)."""
         if retention_policy:
             for m in mappings:

@@ -24,7 +24,7 @@ import random
 import threading
 import time
 import warnings
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -91,8 +91,9 @@ def error_message(response: requests.Response) -> str:
         body = None
     if isinstance(body, dict):
         for key in ("message", "error"):
-            if isinstance(body.get(key), str):
-                return body[key]
+            value = body.get(key)
+            if isinstance(value, str):
+                return value
     for header in ("X-Platform-Error-Code", "X-Influx-Error", "X-InfluxDb-Error"):
         if response.headers.get(header):
             return response.headers[header]
@@ -156,7 +157,7 @@ class Transport:
     def has_token(self) -> bool:
         return self.credentials.token is not None or "Authorization" in self.headers
 
-    def _auth(self, headers: Dict[str, str], v1: bool) -> Optional[tuple]:
+    def _auth(self, headers: Dict[str, str], v1: bool) -> Optional[Tuple[str, str]]:
         """Set the Authorization header; return a Basic auth tuple for requests, if any."""
         if "Authorization" in headers:
             return None
@@ -215,7 +216,7 @@ class Transport:
         self,
         method: str,
         url: str,
-        auth: Optional[tuple],
+        auth: Optional[Tuple[str, str]],
         params: Mapping[str, Any],
         data: Any,
         stream: bool,

@@ -80,7 +80,7 @@ class V2Api:
                         f"{len(orgs)} ({names}): set INFLUX_ORG or pass org=..."
                     )
                 self._org, self._org_id = orgs[0]["name"], orgs[0]["id"]
-                return self._org_id  # type: ignore[return-value]
+                return str(self._org_id)
             if _ID_RE.match(org):
                 try:
                     self._org_id = self.get(f"api/v2/orgs/{org}")["id"]
@@ -100,12 +100,13 @@ class V2Api:
             if not orgs:
                 raise InfluxDBClientError(f"organization {org!r} not found on the server", 404)
             self._org_id = orgs[0]["id"]
-            return self._org_id  # type: ignore[return-value]
+            return str(self._org_id)
 
     # -- plumbing ----------------------------------------------------------
 
     def get(self, path: str, params: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        return self.transport.request("GET", path, params=params, expected=200).json()
+        answer: Dict[str, Any] = self.transport.request("GET", path, params=params, expected=200).json()
+        return answer
 
     def post(self, path: str, body: Any, params: Optional[Dict[str, Any]] = None,
              expected: Any = (200, 201)) -> Dict[str, Any]:
@@ -147,13 +148,14 @@ class V2Api:
                 return None
             raise
         for bucket in found:
-            if bucket.get("name") == name:
+            if isinstance(bucket, dict) and bucket.get("name") == name:
                 return bucket
         return None
 
     def get_bucket(self, bucket_id: str) -> Optional[Dict[str, Any]]:
         try:
-            return self.get(f"api/v2/buckets/{bucket_id}")
+            bucket: Dict[str, Any] = self.get(f"api/v2/buckets/{bucket_id}")
+            return bucket
         except InfluxDBClientError as exc:
             if exc.code == 404:
                 return None

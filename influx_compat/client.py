@@ -268,7 +268,7 @@ class InfluxDBClient:
             (2.x answers ``v2.x.y``, as its ``X-Influxdb-Version`` header says)
         """
         response = self._core.ping()
-        return response.headers["X-Influxdb-Version"]
+        return str(response.headers["X-Influxdb-Version"])
 
     # -- writing -------------------------------------------------------------
 
