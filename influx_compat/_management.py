@@ -100,7 +100,10 @@ class Management:
                 continue
             names.setdefault(name.split("/", 1)[0], None)
         for m in self.api.dbrps():
-            names.setdefault(m.get("database", ""), None)
+            name = m.get("database", "")
+            if m.get("virtual") and name.startswith(SYSTEM_BUCKET_PREFIX):
+                continue  # derived from the system buckets _monitoring and _tasks
+            names.setdefault(name, None)
         return [{"name": n} for n in names if n]
 
     # -- routed statements -------------------------------------------------

@@ -206,6 +206,7 @@ def test_write_test_example_end_to_end(v2_server):
     env = dict(os.environ)
     env.update(v2_server.env())
     env.pop("INFLUXDB_V2_URL", None)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "write_test.py"), "100000"],
                           env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
