@@ -64,7 +64,7 @@ class V2TestServer:
 
     # -- lifecycle -----------------------------------------------------------
 
-    def start(self) -> "V2TestServer":
+    def start(self) -> V2TestServer:
         self.engine.start()
         try:
             self.app = App(self.engine, self.version, self.virtual_dbrps)
@@ -85,7 +85,7 @@ class V2TestServer:
             self._http = None
         self.engine.stop()
 
-    def __enter__(self) -> "V2TestServer":
+    def __enter__(self) -> V2TestServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -160,6 +160,6 @@ class V2TestServer:
                 for key in [k for k in store if k not in self._baseline[name]]:
                     del store[key]
             setup_bucket = state.buckets[self.bucket_id]
-            self.engine.execute(f'DROP SERIES FROM /.*/', f"b_{setup_bucket['id']}")
+            self.engine.execute('DROP SERIES FROM /.*/', f"b_{setup_bucket['id']}")
         with self.app.records_lock:
             self.app.records.clear()

@@ -110,10 +110,10 @@ class Engine:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
-    def start(self) -> "Engine":
+    def start(self) -> Engine:
         binary = find_influxd()
         self.root = tempfile.mkdtemp(prefix="influx_compat_engine_")
-        for attempt in range(3):
+        for _attempt in range(3):
             self.http_port, rpc_port = free_port(), free_port()
             config = os.path.join(self.root, "influxd.conf")
             with open(config, "w", encoding="utf-8") as fh:

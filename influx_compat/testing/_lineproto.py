@@ -114,7 +114,9 @@ def check_line(line: str, precision_factor: int = 1) -> Optional[str]:
             if not _INT_RE.match(value):
                 return "invalid number"
             if not -(2**63) <= int(value[:-1]) < 2**63:
-                return f'unable to parse integer {value[:-1]}: strconv.ParseInt: parsing "{value[:-1]}": value out of range'
+                number = value[:-1]
+                return (f'unable to parse integer {number}: strconv.ParseInt: parsing "{number}": '
+                        "value out of range")
             continue
         if value.endswith("u"):
             if not _UINT_RE.match(value):

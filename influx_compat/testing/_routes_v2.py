@@ -548,7 +548,8 @@ class V2Routes:
             for param in ("id", "userID", "token"):
                 if req.param(param):
                     items = [a for a in items if a.get(param) == req.param(param)]
-            body = {"links": {"self": req.path}, "authorizations": [self._auth_json(a, legacy) for a in items]}
+            body = {"links": {"self": req.path},
+                    "authorizations": [self._auth_json(a, legacy) for a in items]}
         return self._json(200, body)
 
     def auths_create(self, req: Any) -> Any:

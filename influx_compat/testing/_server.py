@@ -19,7 +19,6 @@ from influx_compat.testing._state import (
     State,
     allowed,
     engine_db,
-    new_id,
     now,
     version_tuple,
 )
@@ -122,7 +121,7 @@ class App:
         self.state = State(virtual_dbrps)
         self.records: List[RequestRecord] = []
         self.records_lock = threading.Lock()
-        self.routes: List[Tuple[str, "re.Pattern[str]", Route]] = []
+        self.routes: List[Tuple[str, re.Pattern[str], Route]] = []
         for method, pattern, func in self._route_table():
             self.routes.append((method, re.compile("^" + pattern + "$"), func))
 
@@ -308,7 +307,7 @@ class App:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "influx_compat-testing"
-    server: "_Server"
+    server: _Server
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)
