@@ -44,7 +44,7 @@ class SeriesHelper:
 
     __initialized__ = False
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> "SeriesHelper":
+    def __new__(cls, *args: Any, **kwargs: Any) -> SeriesHelper:
         """Initialize class attributes for subsequent constructor calls."""
         with _lock:
             if not cls.__initialized__:
