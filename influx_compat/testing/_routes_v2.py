@@ -793,6 +793,7 @@ def _parse_predicate(text: str) -> Tuple[Optional[str], List[str]]:
     expect = "key"
     key: Optional[str] = None
     op: Optional[str] = None
+    terms = 0
     while pos < len(text):
         m = _PRED_TOKEN.match(text, pos)
         if m is None or m.end() == pos:
@@ -805,7 +806,7 @@ def _parse_predicate(text: str) -> Tuple[Optional[str], List[str]]:
         if kind in ("lp", "rp"):
             continue
         if expect == "key":
-            if kind == "word" and value.upper() == "AND" and conditions:
+            if kind == "word" and value.upper() == "AND" and terms:
                 continue
             if kind == "word" and value.upper() == "OR":
                 raise ApiError("invalid", "error decoding json body: the logical operator OR is not "
@@ -843,6 +844,7 @@ def _parse_predicate(text: str) -> Tuple[Optional[str], List[str]]:
                 esc = val.replace("\\", "\\\\").replace("'", "\\'")
                 conditions.append(f"\"{_esc_ident(key)}\" {op} '{esc}'")
             expect = "key"
+            terms += 1
     if expect != "key":
         raise ApiError("invalid", "error decoding json body: incomplete predicate")
     return measurement, conditions
