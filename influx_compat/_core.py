@@ -21,6 +21,7 @@ from influx_compat._config import TOKEN_HELP, Settings
 from influx_compat._influxql import (
     InfluxQLSyntaxError,
     Statement,
+    parse_error,
     parse_query,
     qualified_sources,
 )
@@ -68,7 +69,7 @@ class Core:
         self.transport = transport
         self.api = V2Api(transport, settings.org)
         self.resolver = BucketResolver(self.api, settings.bucket_map)
-        self.management = Management(self.api, self.resolver)
+        self.management = Management(self.api, self.resolver, remote=self._remote_json)
 
     # -- writing -----------------------------------------------------------
 
@@ -155,7 +156,7 @@ class Core:
         try:
             statements = parse_query(text)
         except InfluxQLSyntaxError as exc:
-            raise InfluxDBClientError(f"error parsing query: {exc}", 400) from None
+            raise parse_error(exc) from None
         if not self.transport.has_token:
             # Without a token the v2 API is out of reach: send the InfluxQL as 1.x did.
             answer = self._remote(text, params, method, chunked, expected)
@@ -194,11 +195,11 @@ class Core:
             if not flush():
                 return results
             try:
-                result = self.management.execute(statement, params.get("db"))
+                result = self.management.execute(statement, params)
             except UnsupportedOperationError:
                 raise
             except InfluxDBClientError as exc:
-                if exc.code in (401, 403):
+                if exc.code in (400, 401, 403):
                     raise
                 result = {"error": str(exc.content)}
             result = dict(result, statement_id=len(results))
@@ -230,6 +231,10 @@ class Core:
             if attempt == 1 and self._repair_mapping(answer, params):
                 continue
             return answer
+        return answer
+
+    def _remote_json(self, text: str, params: Dict[str, Any]) -> Dict[str, Any]:
+        answer: Dict[str, Any] = self._remote(text, params, "GET", False, 200)
         return answer
 
     def _repair_mapping(self, answer: Dict[str, Any], params: Dict[str, Any]) -> bool:

@@ -30,11 +30,28 @@ __all__ = [
     "quote_literal",
     "ROUTED_KINDS",
     "InfluxQLSyntaxError",
+    "parse_error",
+    "parse_duration_ns",
+    "parse_retention",
+    "format_duration",
 ]
 
 
 class InfluxQLSyntaxError(ValueError):
     """A routed statement that does not parse."""
+
+
+def parse_error(message: Any) -> Any:
+    """The error 1.x gave for a query that does not parse: HTTP 400 with a JSON body.
+
+    :returns: an :class:`~influx_compat.exceptions.InfluxDBClientError`
+    """
+    import json
+
+    from influx_compat.exceptions import InfluxDBClientError
+
+    body = json.dumps({"error": f"error parsing query: {message}"}, separators=(",", ":"))
+    return InfluxDBClientError(body, 400)
 
 
 _TOKEN_RE = re.compile(
@@ -176,6 +193,8 @@ ROUTED_KINDS = frozenset(
         "show_continuous_queries",
         "create_continuous_query",
         "drop_continuous_query",
+        "show_measurements",
+        "show_series",
     }
 )
 
@@ -305,19 +324,56 @@ def _on_db(cur: _Cursor, args: Dict[str, Any]) -> None:
 
 
 def _source_and_where(cur: _Cursor, args: Dict[str, Any]) -> None:
-    """FROM <measurement> [WHERE <condition>] (the condition is kept as text)."""
+    """FROM <measurement>[, ...] [WHERE <condition>] (the condition is kept as text).
+
+    Each source is a name (qualifiers dropped, kept in ``qualifiers``) or a
+    regex literal ``/.../``, which the v2 delete API cannot express.
+    """
     if cur.accept("FROM"):
-        args["measurement"] = cur.ident()
-        qualifiers = []
-        while cur.accept("."):
-            qualifiers.append(args["measurement"])
-            args["measurement"] = cur.ident()
+        sources: List[str] = []
+        qualifiers: List[str] = []
+        while True:
+            tok = cur.peek()
+            if tok is not None and tok.kind == "regex":
+                cur.i += 1
+                sources.append(tok.text)
+            else:
+                name = cur.ident()
+                while cur.accept("."):
+                    qualifiers.append(name)
+                    name = cur.ident()
+                sources.append(name)
+            if not cur.accept(","):
+                break
+        args["measurements"] = sources
+        args["measurement"] = sources[0]
         if qualifiers:
             args["qualifiers"] = qualifiers
     if cur.accept("WHERE"):
         args["where"] = cur.rest()
         cur.i = len(cur.tokens)
+    elif "measurements" not in args:
+        raise InfluxQLSyntaxError("found EOF, expected FROM, WHERE")
     cur.end()
+
+
+def _show_on(cur: _Cursor, args: Dict[str, Any]) -> None:
+    """ON <db>[.<rp>] of SHOW MEASUREMENTS / SHOW SERIES, and the rest as text."""
+    if cur.accept("ON"):
+        tok = cur.peek()
+        if tok is not None and tok.kind in ("ident", "qident"):
+            args["database"] = cur.ident()
+            if cur.accept("."):
+                args["retention_policy"] = "*" if cur.accept("*") else cur.ident()
+        else:
+            args["wildcard"] = True  # ON *.* and the like: 2.x answers these itself
+            cur.i = len(cur.tokens)
+            return
+    rest = cur.rest()
+    args["rest"] = rest
+    words = {t.upper for t in cur.tokens[cur.i:] if t.kind == "ident"}
+    args["limited"] = bool(words & {"LIMIT", "OFFSET", "SLIMIT", "SOFFSET"})
+    cur.i = len(cur.tokens)
 
 
 def parse_statement(text: str) -> Statement:
@@ -437,6 +493,14 @@ def parse_statement(text: str) -> Statement:
     elif cur.accept("DELETE"):
         kind = "delete"
         _source_and_where(cur, args)
+    elif cur.accept("SHOW", "MEASUREMENTS"):
+        kind = "show_measurements"
+        _show_on(cur, args)
+    elif cur.accept("SHOW", "SERIES"):
+        if cur.at("CARDINALITY") or cur.at("EXACT"):
+            return Statement(kind, text, args)
+        kind = "show_series"
+        _show_on(cur, args)
     elif cur.accept("SHOW", "CONTINUOUS", "QUERIES"):
         kind = "show_continuous_queries"
         cur.end()
@@ -506,3 +570,51 @@ def qualified_sources(text: str) -> Iterator[Tuple[Optional[str], Optional[str]]
             i = j
             continue
         i += 1
+
+
+# -- durations -------------------------------------------------------------
+
+_DURATION_UNITS = {"ns": 1, "u": 10**3, "\u00b5": 10**3, "us": 10**3, "ms": 10**6, "s": 10**9,
+                   "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9, "w": 7 * 86400 * 10**9}
+_DURATION_RE = re.compile(r"(\d+)(ns|us|u|\u00b5|ms|s|m|h|d|w)")
+
+
+def parse_duration_ns(text: str) -> int:
+    """Nanoseconds of an InfluxQL duration literal (``1h30m``, ``7d``, ``4w``)."""
+    pos = 0
+    total = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _DURATION_RE.match(text, pos)
+        if m is None:
+            raise InfluxQLSyntaxError(f"found {text}, expected duration")
+        total += int(m.group(1)) * _DURATION_UNITS[m.group(2)]
+        pos = m.end()
+    if not text:
+        raise InfluxQLSyntaxError("found EOF, expected duration")
+    return total
+
+
+def parse_retention(text: Any) -> int:
+    """Whole seconds of a retention duration; 0 for ``INF``."""
+    value = str(text).strip()
+    if value.upper() == "INF":
+        return 0
+    ns = parse_duration_ns(value)
+    seconds, rest = divmod(ns, 10**9)
+    if rest:
+        raise InfluxQLSyntaxError(
+            f"duration {value} is not a whole number of seconds, which InfluxDB 2.x needs"
+        )
+    return seconds
+
+
+def format_duration(seconds: int) -> str:
+    """A duration as 1.x (Go's ``time.Duration``) prints it: ``0s``, ``1m30s``, ``168h0m0s``."""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"

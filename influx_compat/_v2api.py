@@ -238,6 +238,35 @@ class V2Api:
                 raise
 
 
+    # -- deleting points ---------------------------------------------------
+
+    def delete_points(self, bucket_id: str, body: Dict[str, Any]) -> None:
+        """``POST /api/v2/delete`` on one bucket (body: start, stop, predicate)."""
+        params = dict(self.org_param(), bucketID=bucket_id)
+        self.post("api/v2/delete", body, params=params, expected=204)
+
+    # -- v1 users (legacy authorizations) ------------------------------------
+
+    LEGACY = "private/legacy/authorizations"
+
+    def legacy_auths(self) -> List[Dict[str, Any]]:
+        """The v1 authorizations ("users") of the organization."""
+        answer = self.get(self.LEGACY, {"orgID": self.org_id()})
+        return list(answer.get("authorizations") or [])
+
+    def create_legacy_auth(self, username: str, permissions: List[Dict[str, Any]],
+                           description: str = "", status: str = "active") -> Dict[str, Any]:
+        body = {"orgID": self.org_id(), "token": username, "permissions": permissions,
+                "description": description, "status": status}
+        return self.post(self.LEGACY, body, expected=201)
+
+    def delete_legacy_auth(self, auth_id: str) -> None:
+        self.delete(f"{self.LEGACY}/{auth_id}")
+
+    def set_legacy_password(self, auth_id: str, password: str) -> None:
+        self.post(f"{self.LEGACY}/{auth_id}/password", {"password": password}, expected=204)
+
+
 def _json(body: Any) -> bytes:
     import json
 

@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import random  # noqa: F401  (influxdb-python's tests patch client.random)
+import re
 import socket  # noqa: F401
 import threading
 import warnings
@@ -24,7 +25,7 @@ import requests
 from influx_compat import line_protocol
 from influx_compat._config import Credentials, resolve_settings
 from influx_compat._core import WIRE_PRECISION, Core
-from influx_compat._influxql import quote_ident
+from influx_compat._influxql import quote_ident, quote_literal
 from influx_compat._transport import Transport
 from influx_compat.exceptions import (
     InfluxDBClientError,
@@ -501,6 +502,178 @@ class InfluxDBClient:
             return list(self.query("SHOW DATABASES").get_points())  # type: ignore[union-attr]
         return self._core.management.list_databases()
 
+    # -- measurements and series ---------------------------------------------
+
+    def get_list_measurements(self) -> List[Dict[str, str]]:
+        """Get the list of measurements of the client's database (every retention policy).
+
+        :returns: ``[{'name': 'm1'}, ...]``
+        """
+        return list(self.query("SHOW MEASUREMENTS").get_points())  # type: ignore[union-attr]
+
+    def drop_measurement(self, measurement: str) -> None:
+        """Drop a measurement: on 2.x a delete of it over all time, in every bucket of the database.
+
+        :param measurement: the name of the measurement to drop
+        """
+        self.query(f"DROP MEASUREMENT {quote_ident(measurement)}", method="POST")
+
+    def get_list_series(self, database: Optional[str] = None, measurement: Optional[str] = None,
+                        tags: Optional[Dict[str, Any]] = None) -> List[str]:
+        """The series keys of a database (``'m1,tag=value'``), as ``SHOW SERIES`` answers them.
+
+        :param database: defaults to the client's database
+        :param measurement: only the series of this measurement
+        :param tags: only the series with these tag values
+        """
+        database = database or self._database
+        query_str = "SHOW SERIES"
+        if measurement:
+            query_str += f" FROM {quote_ident(measurement)}"
+        if tags:
+            query_str += " WHERE " + " and ".join(
+                f"{quote_ident(str(k))}={quote_literal(str(v))}" for k, v in tags.items()
+            )
+        points = self.query(query_str, database=database).get_points()  # type: ignore[union-attr]
+        return list(itertools.chain.from_iterable(p.values() for p in points))
+
+    def delete_series(self, database: Optional[str] = None, measurement: Optional[str] = None,
+                      tags: Optional[Dict[str, Any]] = None) -> None:
+        """Delete series by measurement and/or tags: on 2.x through the delete API.
+
+        :param database: defaults to the client's database
+        :param measurement: the measurement of the series to delete
+        :param tags: tag values of the series to delete
+        """
+        database = database or self._database
+        query_str = "DROP SERIES"
+        if measurement:
+            query_str += f" FROM {quote_ident(measurement)}"
+        if tags:
+            query_str += " WHERE " + " AND ".join(
+                f"{quote_ident(str(k))}={quote_literal(str(v))}" for k, v in tags.items()
+            )
+        self.query(query_str, database=database, method="POST")
+
+    # -- retention policies ----------------------------------------------------
+
+    def create_retention_policy(self, name: str, duration: str, replication: Any,
+                                database: Optional[str] = None, default: bool = False,
+                                shard_duration: str = "0s") -> None:
+        """Create a retention policy: on 2.x a bucket ``db/name`` with that expiry and a mapping.
+
+        :param duration: ``'1h'``, ``'90m'``, ``'7d'``, ``'4w'``, or ``'INF'``
+        :param replication: accepted and ignored (2.x has no replication factor)
+        :param default: make it the database's default policy
+        :param shard_duration: shard-group duration; ``'0s'`` lets the server choose
+        """
+        query_string = "CREATE RETENTION POLICY {} ON {} DURATION {} REPLICATION {} SHARD DURATION {}".format(
+            quote_ident(name), quote_ident(database or self._database or ""),
+            _word(duration, "duration"), _word(replication, "replication"),
+            _word(shard_duration, "shard_duration"),
+        )
+        if default is True:
+            query_string += " DEFAULT"
+        self.query(query_string, method="POST")
+
+    def alter_retention_policy(self, name: str, database: Optional[str] = None,
+                               duration: Optional[str] = None, replication: Any = None,
+                               default: Optional[bool] = None,
+                               shard_duration: Optional[str] = None) -> None:
+        """Modify a retention policy: its bucket's expiry and its mapping's default flag."""
+        query_string = "ALTER RETENTION POLICY {} ON {}".format(
+            quote_ident(name), quote_ident(database or self._database or ""))
+        if duration:
+            query_string += f" DURATION {_word(duration, 'duration')}"
+        if shard_duration:
+            query_string += f" SHARD DURATION {_word(shard_duration, 'shard_duration')}"
+        if replication:
+            query_string += f" REPLICATION {_word(replication, 'replication')}"
+        if default is True:
+            query_string += " DEFAULT"
+        self.query(query_string, method="POST")
+
+    def drop_retention_policy(self, name: str, database: Optional[str] = None) -> None:
+        """Drop a retention policy: its mapping and its bucket, with the bucket's data."""
+        self.query("DROP RETENTION POLICY {} ON {}".format(
+            quote_ident(name), quote_ident(database or self._database or "")), method="POST")
+
+    def get_list_retention_policies(self, database: Optional[str] = None) -> List[Dict[str, Any]]:
+        """The retention policies of a database, with their buckets' real durations.
+
+        :returns: ``[{'name', 'duration', 'shardGroupDuration', 'replicaN', 'default'}]``
+        """
+        if not (database or self._database):
+            raise InfluxDBClientError(
+                "get_list_retention_policies() requires a database as a "
+                "parameter or the client to be using a database")
+        rsp = self.query(f"SHOW RETENTION POLICIES ON {quote_ident(database or self._database)}")
+        return list(rsp.get_points())  # type: ignore[union-attr]
+
+    # -- users and privileges ----------------------------------------------------
+
+    def get_list_users(self) -> List[Dict[str, Any]]:
+        """The v1 users (2.x's v1 authorizations): ``[{'user': name, 'admin': bool}]``."""
+        return list(self.query("SHOW USERS").get_points())  # type: ignore[union-attr]
+
+    def create_user(self, username: str, password: str, admin: bool = False) -> None:
+        """Create a v1 user (a 2.x v1 authorization with that password)."""
+        text = f"CREATE USER {quote_ident(username)} WITH PASSWORD {quote_literal(password)}"
+        if admin:
+            text += " WITH ALL PRIVILEGES"
+        self.query(text, method="POST")
+
+    def drop_user(self, username: str) -> None:
+        """Drop a v1 user."""
+        self.query(f"DROP USER {quote_ident(username)}", method="POST")
+
+    def set_user_password(self, username: str, password: str) -> None:
+        """Change the password of a v1 user."""
+        self.query(f"SET PASSWORD FOR {quote_ident(username)} = {quote_literal(password)}")
+
+    def grant_admin_privileges(self, username: str) -> None:
+        """Give a v1 user read and write on every bucket of the organization."""
+        self.query(f"GRANT ALL PRIVILEGES TO {quote_ident(username)}", method="POST")
+
+    def revoke_admin_privileges(self, username: str) -> None:
+        """Take the organization-wide bucket permissions from a v1 user."""
+        self.query(f"REVOKE ALL PRIVILEGES FROM {quote_ident(username)}", method="POST")
+
+    def grant_privilege(self, privilege: str, database: str, username: str) -> None:
+        """Grant ``'read'``, ``'write'`` or ``'all'`` on a database's buckets to a v1 user."""
+        privilege = _privilege_word(privilege)
+        self.query(f"GRANT {privilege} ON {quote_ident(database)} TO {quote_ident(username)}",
+                   method="POST")
+
+    def revoke_privilege(self, privilege: str, database: str, username: str) -> None:
+        """Revoke ``'read'``, ``'write'`` or ``'all'`` on a database's buckets from a v1 user."""
+        privilege = _privilege_word(privilege)
+        self.query(f"REVOKE {privilege} ON {quote_ident(database)} FROM {quote_ident(username)}",
+                   method="POST")
+
+    def get_list_privileges(self, username: str) -> List[Dict[str, str]]:
+        """``[{'database': db, 'privilege': 'READ'|'WRITE'|'ALL PRIVILEGES'}]`` of a v1 user."""
+        return list(self.query(f"SHOW GRANTS FOR {quote_ident(username)}").get_points())  # type: ignore
+
+    # -- continuous queries --------------------------------------------------------
+
+    def get_list_continuous_queries(self) -> List[Dict[str, List[Dict[str, str]]]]:
+        """``[{db: [{'name', 'query'}, ...]}, ...]``; 2.x has none, so every list is empty."""
+        return [{sk[0]: list(p)} for sk, p in self.query("SHOW CONTINUOUS QUERIES").items()]  # type: ignore
+
+    def create_continuous_query(self, name: str, select: str, database: Optional[str] = None,
+                                resample_opts: Optional[str] = None) -> None:
+        """Raises :class:`UnsupportedOperationError`: 2.x runs Flux tasks instead."""
+        query_string = "CREATE CONTINUOUS QUERY {} ON {}{} BEGIN {} END".format(
+            quote_ident(name), quote_ident(database or self._database or ""),
+            " RESAMPLE " + resample_opts if resample_opts else "", select)
+        self.query(query_string)
+
+    def drop_continuous_query(self, name: str, database: Optional[str] = None) -> None:
+        """Drop a continuous query; there are none on 2.x, so this only checks the database."""
+        self.query("DROP CONTINUOUS QUERY {} ON {}".format(
+            quote_ident(name), quote_ident(database or self._database or "")))
+
 
 # -- helpers -------------------------------------------------------------------
 
@@ -512,6 +685,25 @@ def _wire_precision(precision: Optional[str]) -> Any:
         raise InvalidPointError(
             f"Invalid time precision {precision!r}: use 'n', 'u', 'ms', 's', 'm' or 'h'"
         ) from None
+
+
+_WORD = re.compile(r"^[0-9A-Za-z\u00b5]+$")
+
+
+def _word(value: Any, what: str) -> str:
+    """A duration or number that goes into InfluxQL unquoted: one word, nothing else."""
+    text = str(value)
+    if not _WORD.match(text):
+        raise InfluxDBClientError(f"invalid {what} {value!r}: expected a duration such as '7d' or 'INF', "
+                                  "or a number", 400)
+    return text
+
+
+def _privilege_word(privilege: Any) -> str:
+    text = " ".join(str(privilege).split()).upper()
+    if text not in ("READ", "WRITE", "ALL", "ALL PRIVILEGES"):
+        raise InfluxDBClientError(f"invalid privilege {privilege!r}: use 'read', 'write' or 'all'", 400)
+    return text
 
 
 def _encode(body: Any) -> bytes:
