@@ -193,7 +193,7 @@ class Core:
                 pending.append(statement)
                 continue
             if not flush():
-                return results
+                break
             try:
                 result = self.management.execute(statement, params)
             except UnsupportedOperationError:
@@ -205,8 +205,12 @@ class Core:
             result = dict(result, statement_id=len(results))
             results.append(result)
             if "error" in result:
-                return results
-        flush()
+                break
+        else:
+            flush()
+        # Like 1.x: the statements after a failed one are reported as not executed.
+        for _ in range(len(statements) - len(results)):
+            results.append({"statement_id": len(results), "error": "not executed"})
         return results
 
     def _remote(self, text: str, params: Dict[str, Any], method: str, chunked: bool,

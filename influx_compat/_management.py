@@ -301,7 +301,7 @@ class Management:
         2.x answers these from the database's default mapping only.
         """
         args = statement.args
-        database = args.get("database") or params.get("db")
+        database: str = args.get("database") or params.get("db") or ""
         simple = (not args.get("wildcard") and not args.get("retention_policy") and not params.get("rp")
                   and not args.get("limited") and database and self.remote is not None)
         if statement.kind == "show_measurements" and args.get("rest"):
@@ -351,7 +351,7 @@ class Management:
 
     def list_continuous_queries(self) -> Dict[str, Any]:
         """1.x's answer for a server without continuous queries: one empty series per database."""
-        return {"series": [{"name": db, "columns": ["name", "query"]}
+        return {"series": [{"name": db, "columns": ["name", "query"], "values": []}
                            for db in (d["name"] for d in self.list_databases())]}
 
     def create_continuous_query(self, statement: Statement) -> Dict[str, Any]:

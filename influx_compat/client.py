@@ -465,7 +465,8 @@ class InfluxDBClient:
                                   expected=expected_response_code)
         if chunked:
             return _read_chunked(answer, raise_errors)
-        results = [ResultSet(r, raise_errors=raise_errors) for r in answer.get("results", [])]
+        results = [ResultSet(_as_msgpack_result(r), raise_errors=raise_errors)
+                   for r in answer.get("results", [])]
         if len(results) == 1:
             return results[0]
         return results
@@ -607,7 +608,7 @@ class InfluxDBClient:
             raise InfluxDBClientError(
                 "get_list_retention_policies() requires a database as a "
                 "parameter or the client to be using a database")
-        rsp = self.query(f"SHOW RETENTION POLICIES ON {quote_ident(database or self._database)}")
+        rsp = self.query(f"SHOW RETENTION POLICIES ON {quote_ident(database or self._database or '')}")
         return list(rsp.get_points())  # type: ignore[union-attr]
 
     # -- users and privileges ----------------------------------------------------
@@ -704,6 +705,13 @@ def _privilege_word(privilege: Any) -> str:
     if text not in ("READ", "WRITE", "ALL", "ALL PRIVILEGES"):
         raise InfluxDBClientError(f"invalid privilege {privilege!r}: use 'read', 'write' or 'all'", 400)
     return text
+
+
+def _as_msgpack_result(result: Dict[str, Any]) -> Dict[str, Any]:
+    """A result as 5.3.2 read it: it asked for MessagePack, whose answers always hold ``series``."""
+    if "series" not in result and "error" not in result:
+        result["series"] = []
+    return result
 
 
 def _encode(body: Any) -> bytes:

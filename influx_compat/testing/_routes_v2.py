@@ -783,6 +783,25 @@ _PRED_TOKEN = re.compile(r'\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<op>!=|=~|!~|=)|(?P<dq
                          r"|(?P<sq>'(?:[^'\\]|\\.)*')|(?P<word>[A-Za-z0-9_.\-:]+))")
 
 
+def _scan_string(quoted: str) -> str:
+    """A double-quoted predicate string as InfluxQL's scanner reads it (\\n, \\\\, \\", \\')."""
+    out = []
+    body = quoted[1:-1]
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt not in "n\\\"'":
+                raise ApiError("invalid", f"error decoding json body: bad escape \\{nxt}")
+            out.append("\n" if nxt == "n" else nxt)
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
 def _parse_predicate(text: str) -> Tuple[Optional[str], List[str]]:
     """2.x's delete predicate -> (measurement, engine WHERE conditions)."""
     if not text.strip():
@@ -813,7 +832,7 @@ def _parse_predicate(text: str) -> Tuple[Optional[str], List[str]]:
                                           f"supported yet at position {start}")
             if kind not in ("word", "dq"):
                 raise ApiError("invalid", f"error decoding json body: invalid predicate at position {start}")
-            key = value[1:-1] if kind == "dq" else value
+            key = _scan_string(value) if kind == "dq" else value
             expect = "op"
         elif expect == "op":
             if kind == "word" and value.upper() == "OR":
@@ -832,7 +851,7 @@ def _parse_predicate(text: str) -> Tuple[Optional[str], List[str]]:
                                           f"at position {start}")
             if kind not in ("word", "dq"):
                 raise ApiError("invalid", f"error decoding json body: invalid predicate at position {start}")
-            val = value[1:-1] if kind == "dq" else value
+            val = _scan_string(value) if kind == "dq" else value
             assert key is not None and op is not None
             if key == "_field":
                 raise ApiError("not implemented", "delete by field is not supported")

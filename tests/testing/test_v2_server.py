@@ -17,7 +17,8 @@ def conforms(instance, schema_name):
     """Validate against a schema of the 2.x OpenAPI contract (OpenAPI 3.0 `nullable` allowed)."""
     schema = {"$ref": f"#/components/schemas/{schema_name}", "components": CONTRACT["components"]}
     validator = jsonschema.Draft7Validator(schema)
-    errors = [e for e in validator.iter_errors(instance) if not (e.validator == "type" and e.instance is None)]
+    errors = [e for e in validator.iter_errors(instance)
+              if not (e.validator == "type" and e.instance is None)]
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
 
 
