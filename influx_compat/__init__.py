@@ -7,7 +7,8 @@ unchanged; set ``INFLUX_TOKEN`` and ``INFLUX_ORG`` (or pass ``token=`` and
 
 from __future__ import annotations
 
-from influx_compat import chunked_json, client, exceptions, helper, line_protocol, resultset  # noqa: F401  # noqa: F401
+from influx_compat import chunked_json, client, exceptions, helper, line_protocol, resultset  # noqa: F401
+from influx_compat._launcher import install, uninstall
 from influx_compat.client import InfluxDBClient
 from influx_compat.exceptions import InfluxDBClientError, InfluxDBServerError
 from influx_compat.helper import SeriesHelper
@@ -39,5 +40,7 @@ __all__ = [
     "InfluxDBClientError",
     "InfluxDBServerError",
     "ResultSet",
+    "install",
+    "uninstall",
     "__version__",
 ]

@@ -202,12 +202,13 @@ def test_legacy_v1_credentials_write_and_query(v2_env, monkeypatch):
 
 
 def test_write_test_example_end_to_end(v2_server):
-    """examples/write_test.py, unchanged but for its import, on a v2 server."""
+    """examples/write_test.py, the unchanged 1.x script, through the launcher on a v2 server."""
     env = dict(os.environ)
     env.update(v2_server.env())
     env.pop("INFLUXDB_V2_URL", None)
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "write_test.py"), "100000"],
+    proc = subprocess.run([sys.executable, "-m", "influx_compat", "run",
+                           os.path.join(ROOT, "examples", "write_test.py"), "100000"],
                           env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "points in m1: 100000" in proc.stdout

@@ -1,0 +1,59 @@
+"""``python -m influx_compat run``: run an unchanged influxdb-python 1.x program on InfluxDB 2.x.
+
+    python -m influx_compat run legacy_script.py [args ...]
+    python -m influx_compat run -m legacy_package.module [args ...]
+
+Inside the program, ``import influxdb`` and every ``influxdb.*`` submodule
+resolve to influx_compat (see :mod:`influx_compat._launcher`).  The token and
+org come from the environment (``INFLUX_TOKEN``, ``INFLUX_ORG``, ``INFLUX_HOST``),
+the ``influx`` CLI's active profile, or the program's own arguments.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from typing import List, Optional
+
+from influx_compat._launcher import install
+
+__all__ = ["main"]
+
+USAGE = """usage: python -m influx_compat run SCRIPT [ARGS ...]
+       python -m influx_compat run -m MODULE [ARGS ...]
+
+Runs an influxdb-python 1.x program with `import influxdb` resolving to influx_compat.
+Give the token and org with INFLUX_TOKEN / INFLUX_ORG (and INFLUX_HOST), or the influx CLI's config."""
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0 if args else 2
+    if args[0] != "run" or len(args) < 2:
+        print(USAGE, file=sys.stderr)
+        return 2
+    args = args[1:]
+    install()
+    if args[0] == "-m":
+        if len(args) < 2:
+            print(USAGE, file=sys.stderr)
+            return 2
+        sys.argv = [args[1]] + args[2:]
+        runpy.run_module(args[1], run_name="__main__", alter_sys=True)
+        return 0
+    sys.argv = list(args)
+    sys.path.insert(0, _script_dir(args[0]))
+    runpy.run_path(args[0], run_name="__main__")
+    return 0
+
+
+def _script_dir(path: str) -> str:
+    import os
+
+    return os.path.dirname(os.path.abspath(path))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""The launcher: ``import influxdb`` and its submodules resolve to influx_compat.
+
+Each check runs in a fresh interpreter, because this test process has
+influxdb-python itself imported (the signature tests compare against it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _python(code: str, *args: str, env=None, launcher=True, tmp_path=None) -> subprocess.CompletedProcess:
+    script = os.path.join(str(tmp_path), "legacy.py")
+    with open(script, "w") as f:
+        f.write(textwrap.dedent(code))
+    run_env = dict(os.environ, **(env or {}))
+    run_env["PYTHONPATH"] = ROOT + os.pathsep + run_env.get("PYTHONPATH", "")
+    command = [sys.executable] + (["-m", "influx_compat", "run"] if launcher else []) + [script, *args]
+    return subprocess.run(command, env=run_env, capture_output=True, text=True, timeout=120)
+
+
+def test_influxdb_and_its_submodules_are_ours(tmp_path):
+    proc = _python("""
+        import sys
+        import influxdb
+        from influxdb import InfluxDBClient, DataFrameClient, SeriesHelper
+        from influxdb.exceptions import InfluxDBClientError, InfluxDBServerError
+        from influxdb.client import InfluxDBClient as ClientFromModule
+        from influxdb.resultset import ResultSet
+        from influxdb.line_protocol import make_lines, quote_ident
+        import influxdb.helper, influxdb.chunked_json
+        import influx_compat, influx_compat.exceptions
+        assert influxdb is influx_compat
+        assert InfluxDBClient is ClientFromModule is influx_compat.InfluxDBClient
+        assert InfluxDBClientError is influx_compat.exceptions.InfluxDBClientError
+        assert influxdb.helper is influx_compat.helper
+        assert make_lines({"points": [{"measurement": "m", "fields": {"v": 1}}]}) == "m v=1i\\n"
+        print("argv", sys.argv[1:], "main", __name__)
+    """, "one", "--two", tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "argv ['one', '--two'] main __main__" in proc.stdout
+
+
+def test_without_the_launcher_influxdb_python_is_untouched(tmp_path):
+    proc = _python("""
+        import influxdb, influx_compat
+        assert influxdb is not influx_compat
+        print(influxdb.__file__)
+    """, launcher=False, tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "influx_compat" not in proc.stdout
+
+
+def test_install_in_code_and_unknown_submodules(tmp_path):
+    proc = _python("""
+        import influx_compat
+        influx_compat.install()
+        influx_compat.install()  # idempotent
+        import influxdb
+        assert influxdb is influx_compat
+        try:
+            import influxdb.influxdb08
+        except ImportError as exc:
+            print("refused:", exc)
+        influx_compat.uninstall()
+        import influxdb
+        assert influxdb is not influx_compat
+    """, launcher=False, tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "refused: influxdb.influxdb08 has no counterpart in influx_compat" in proc.stdout
+
+
+def test_module_form_and_usage(tmp_path):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + str(tmp_path) + os.pathsep + env.get("PYTHONPATH", "")
+    (tmp_path / "legacy_mod.py").write_text("import influxdb, sys\nprint(influxdb.__name__, sys.argv[1:])\n")
+    proc = subprocess.run([sys.executable, "-m", "influx_compat", "run", "-m", "legacy_mod", "x"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "influx_compat ['x']"
+    usage = subprocess.run([sys.executable, "-m", "influx_compat"], env=env, capture_output=True, text=True)
+    assert usage.returncode == 2 and "usage: python -m influx_compat run SCRIPT" in usage.stdout
+
+
+def test_legacy_script_writes_to_a_v2_server(tmp_path, v2_server):
+    env = v2_server.env()
+    proc = _python("""
+        from influxdb import InfluxDBClient
+        client = InfluxDBClient(host="localhost", port=8086)  # INFLUX_HOST from the environment wins
+        client.create_database("legacy")
+        client.write_points([{"measurement": "m", "fields": {"v": 1}, "time": 0}], database="legacy")
+        print(list(client.query("SELECT * FROM m", database="legacy", epoch="s").get_points()))
+    """, env=env, tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[{'time': 0, 'v': 1}]"
+    assert any(r.path == "/api/v2/write" for r in v2_server.requests)
