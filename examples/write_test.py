@@ -1,12 +1,10 @@
-"""The classic influxdb-python 1.x write test, unchanged, run on InfluxDB 2.x.
+"""The classic influxdb-python 1.x write test, run on InfluxDB 2.x.
 
-Set INFLUX_TOKEN and INFLUX_ORG (and INFLUX_HOST when the server is not on
-localhost:8086), then run it through the launcher, which makes
-``import influxdb`` resolve to influx_compat::
+Only the import line differs from the 1.x original, which read
+``from influxdb import InfluxDBClient``.  Set INFLUX_TOKEN and INFLUX_ORG (and
+INFLUX_HOST when the server is not on localhost:8086), then::
 
-    python -m influx_compat run examples/write_test.py [number_of_points]
-
-(Or change its import line to ``from influx_compat import InfluxDBClient``.)
+    python examples/write_test.py [number_of_points]
 """
 
 import random
@@ -14,7 +12,7 @@ import sys
 import time
 import uuid
 
-from influxdb import InfluxDBClient
+from influx_compat import InfluxDBClient  # was: from influxdb import InfluxDBClient
 
 LOCATIONS = ["kitchen", "office", "garage", "attic", "cellar", "porch",
              "bedroom", "bathroom", "hall", "garden", "shed", "studio"]

@@ -201,15 +201,24 @@ def test_legacy_v1_credentials_write_and_query(v2_env, monkeypatch):
     assert [r.path for r in v2_env.requests if r.path in ("/write", "/api/v2/write")] == ["/write"]
 
 
-def test_write_test_example_end_to_end(v2_server):
-    """examples/write_test.py, the unchanged 1.x script, through the launcher on a v2 server."""
+@pytest.mark.parametrize("how", ["import changed", "unchanged, through the launcher"])
+def test_write_test_example_end_to_end(v2_server, how, tmp_path):
+    """examples/write_test.py on a v2 server: with its import changed, and as the 1.x original."""
     env = dict(os.environ)
     env.update(v2_server.env())
     env.pop("INFLUXDB_V2_URL", None)
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run([sys.executable, "-m", "influx_compat", "run",
-                           os.path.join(ROOT, "examples", "write_test.py"), "100000"],
-                          env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    script = os.path.join(ROOT, "examples", "write_test.py")
+    command = [sys.executable, script, "100000"]
+    if how.startswith("unchanged"):
+        with open(script) as f:
+            source = f.read()
+        ours = "from influx_compat import InfluxDBClient  # was: from influxdb import InfluxDBClient"
+        assert ours in source
+        original = tmp_path / "write_test.py"
+        original.write_text(source.replace(ours, "from influxdb import InfluxDBClient"))
+        command = [sys.executable, "-m", "influx_compat", "run", str(original), "100000"]
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "points in m1: 100000" in proc.stdout
 
