@@ -226,12 +226,12 @@ class Core:
                     params["db"] = db
         for attempt in (1, 2):
             response = self.transport.request(
-                method, "query", params=params, stream=chunked, expected=expected, v1=True,
+                method, "query", params=params, stream=True, expected=expected, v1=True,
                 headers={"Accept": "application/json"},
             )
             if chunked:
                 return _chunks(response)
-            answer = response.json()
+            answer = json.loads(_read_all(response))
             if attempt == 1 and self._repair_mapping(answer, params):
                 continue
             return answer
@@ -293,6 +293,17 @@ def _explain_not_implemented(answer: Dict[str, Any]) -> Dict[str, Any]:
                 f"translates it onto the v2 API when it has a token. {TOKEN_HELP})"
             )
     return answer
+
+
+def _read_all(response: Any) -> bytes:
+    """The whole body in large reads (requests reads 10 KiB at a time), connection kept alive."""
+    try:
+        body: bytes = response.raw.read(decode_content=True)
+    except Exception:
+        response.close()
+        raise
+    response.raw.release_conn()
+    return body
 
 
 def _chunks(response: Any) -> Iterator[Dict[str, Any]]:

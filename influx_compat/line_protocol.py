@@ -242,6 +242,8 @@ def _serialize_points(points: Iterable[Mapping[str, Any]], precision: Optional[s
     static = dict(tags) if tags else None
     index = start_index - 1
     point: Any = None
+    last_keys: Any = None
+    formatter: Any = None
     try:
         for point in points:
             index += 1
@@ -263,16 +265,18 @@ def _serialize_points(points: Iterable[Mapping[str, Any]], precision: Optional[s
             fields = point.get("fields")
             if not fields:
                 raise _point_error(index, name, "has no fields (every field is None or missing)")
-            field_keys = tuple(fields)
-            formatter = orders.get(field_keys)
-            if formatter is None:
-                formatter = orders[field_keys] = _compile_fields(fields)
+            if fields.keys() != last_keys:  # output is sorted by key, so the key *set* decides
+                field_keys = tuple(fields)
+                formatter = orders.get(field_keys)
+                if formatter is None:
+                    formatter = orders[field_keys] = _compile_fields(fields)
+                last_keys = frozenset(fields)  # a snapshot: the dict may be reused and changed
             text = formatter(fields)
             if text is None:
                 text = _fields_text(fields, index, name)
             time = point.get("time")
             if time is None:
-                append(prefix + " " + text)
+                append(f"{prefix} {text}")
                 continue
             if type(time) is not int:
                 try:
@@ -281,7 +285,7 @@ def _serialize_points(points: Iterable[Mapping[str, Any]], precision: Optional[s
                     raise _point_error(index, name, str(exc.content)) from None
             if scale != 1:
                 time *= scale
-            append(prefix + " " + text + " " + str(time))
+            append(f"{prefix} {text} {time}")
     except InvalidPointError:
         raise
     except AttributeError:
@@ -337,18 +341,18 @@ def _compile_fields(fields: Mapping[Any, Any]) -> Any:
             "    t = type(v)",
             "    if t is float:",
             "        if v - v != 0.0: return None",
-            f"        s{n} = E{n} + repr(v)",
+            f"        s{n} = repr(v)",
             "    elif t is int:",
-            f"        s{n} = E{n} + str(v) + 'i'",
+            f"        s{n} = f'{{v}}i'",
             "    elif t is str:",
             "        if '\\\\' in v or '\"' in v or '\\n' in v: return None",
-            f"        s{n} = E{n} + '\"' + v + '\"'",
+            f"        s{n} = f'\"{{v}}\"'",
             "    elif t is bool:",
-            f"        s{n} = E{n} + ('True' if v else 'False')",
+            f"        s{n} = 'True' if v else 'False'",
             "    else: return None",
         ]
-        pieces.append(f"s{n}")
-    body.append("    return " + " + ',' + ".join(pieces))
+        pieces.append(f"{{E{n}}}{{s{n}}}")
+    body.append("    return f'" + ",".join(pieces) + "'")
     exec("\n".join(body), names)  # noqa: S102 - generated from constants only
     return names["fmt"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from itertools import repeat
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from influx_compat.exceptions import InfluxDBClientError
@@ -76,14 +77,16 @@ class ResultSet:
             raise TypeError("measurement must be an str or None")
         for series in self._get_series():
             series_name = series.get("measurement", series.get("name", "results"))
+            if tags is None and (series_name is None or measurement is None
+                                 or measurement == series_name):
+                # The common case, one C-level iterator per series (no Python frame per row).
+                values = series.get("values")
+                if values:
+                    yield from map(dict, map(zip, repeat(series["columns"]), values))
+                continue
             if series_name is None:
-                # a "system" query without a name, like 'show retention policies'
-                if tags is None:
-                    yield from self._get_points_for_series(series)
-            elif measurement is None or measurement == series_name:
-                if tags is None:
-                    yield from self._get_points_for_series(series)
-                    continue
+                continue  # a "system" query without a name, like 'show retention policies'
+            if measurement is None or measurement == series_name:
                 series_tags = series.get("tags", {})
                 matches = self._tag_matches
                 for item in self._get_points_for_series(series):
