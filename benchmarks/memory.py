@@ -7,7 +7,6 @@ python -m benchmarks.memory query_chunked 1000000
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
@@ -43,7 +42,8 @@ def main() -> None:
         sink.close()
     if received != n:
         raise SystemExit(f"{case}: {received} of {n} arrived")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec, so a child would report its parent's peak.
+    peak = _vm("VmHWM")
     print(
         json.dumps(
             {

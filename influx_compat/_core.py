@@ -83,6 +83,41 @@ class Core:
         :param consistency: passed on to 1.x-compatible /write (2.x ignores it)
         :raises InfluxDBClientError: with the server's readable message
         """
+        try:
+            self._write_split(body, database, retention_policy, precision, consistency)
+        except Exception as exc:
+            exc.lines_written = getattr(exc, "lines_written", 0)  # type: ignore[attr-defined]
+            raise
+
+    def _write_split(self, body: bytes, database: str, retention_policy: Optional[str],
+                     precision: Optional[str], consistency: Optional[str]) -> None:
+        """Send a batch; on 413 (too large) send its halves, down to single lines.
+
+        An error raised here carries ``lines_written``: the lines of this
+        batch that were stored before it.
+        """
+        try:
+            self._write_one(body, database, retention_policy, precision, consistency)
+            return
+        except InfluxDBClientError as exc:
+            if exc.code != 413:
+                raise
+            cut = _middle_newline(body)
+            if cut is None:
+                raise InfluxDBClientError(
+                    f"{exc.content} -- a single line of {len(body):,} bytes is larger than the "
+                    "server accepts", 413) from None
+        first, second = body[:cut], body[cut:]
+        self._write_split(first, database, retention_policy, precision, consistency)
+        try:
+            self._write_split(second, database, retention_policy, precision, consistency)
+        except Exception as exc:
+            done = first.count(b"\n") + (0 if first.endswith(b"\n") else 1)
+            exc.lines_written = done + getattr(exc, "lines_written", 0)  # type: ignore[attr-defined]
+            raise
+
+    def _write_one(self, body: bytes, database: str, retention_policy: Optional[str],
+                   precision: Optional[str], consistency: Optional[str]) -> None:
         if not self.transport.has_token:
             self._write_v1(body, database, retention_policy, precision, consistency)
             return
@@ -293,6 +328,16 @@ def _explain_not_implemented(answer: Dict[str, Any]) -> Dict[str, Any]:
                 f"translates it onto the v2 API when it has a token. {TOKEN_HELP})"
             )
     return answer
+
+
+def _middle_newline(body: bytes) -> Optional[int]:
+    """Where to split a batch in two halves of whole lines (None for a single line)."""
+    text = body.rstrip(b"\n")
+    middle = len(text) // 2
+    cut = text.rfind(b"\n", 0, middle + 1)
+    if cut <= 0:
+        cut = text.find(b"\n", middle)
+    return None if cut <= 0 else cut + 1
 
 
 def _read_all(response: Any) -> bytes:

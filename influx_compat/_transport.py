@@ -201,7 +201,7 @@ class Transport:
 
             if isinstance(data, str):
                 data = data.encode("utf-8")
-            data = _gzip.compress(data, compresslevel=9)
+            data = _gzip.compress(data, compresslevel=1)  # ~4x smaller, 8x less CPU than level 9
             send_headers["Content-Encoding"] = "gzip"
             send_headers.setdefault("Accept-Encoding", "gzip")
         response = self._send(method, url, auth, params or {}, data, stream, send_headers)

@@ -375,9 +375,11 @@ class InfluxDBClient:
                 self._core.write(_encode(body), database, retention_policy,
                                  wire if time_precision is not None else None, consistency)
             except (InfluxDBClientError, InfluxDBServerError) as exc:
-                raise _batch_error(exc, index, written, len(batch)) from None
+                stored = getattr(exc, "lines_written", 0)  # halves of a 413-split batch
+                raise _batch_error(exc, index, written + stored, len(batch) - stored) from None
             except requests.exceptions.RequestException as exc:
-                _annotate(exc, index, written, len(batch))
+                stored = getattr(exc, "lines_written", 0)
+                _annotate(exc, index, written + stored, len(batch) - stored)
                 raise
             written += len(batch)
         return True
@@ -726,6 +728,10 @@ def _join_lines(lines: List[str], scale: int) -> str:
 
 def _batches(iterable: Iterable[Any], size: int) -> Iterator[List[Any]]:
     """Slices of ``size`` items; the input is read lazily (generators stay lazy)."""
+    if isinstance(iterable, list):  # slices are cheaper than islice, and the list is already there
+        for start in range(0, len(iterable), size):
+            yield iterable[start:start + size]
+        return
     iterator = iter(iterable)
     while True:
         batch = list(itertools.islice(iterator, size))
@@ -735,9 +741,11 @@ def _batches(iterable: Iterable[Any], size: int) -> Iterator[List[Any]]:
 
 
 def _progress_text(index: int, written: int, in_batch: int) -> str:
+    """``written``: every point stored before this part of the batch (resume from there)."""
     first = written
     return (f"batch {index} (points {first}..{first + in_batch - 1}); "
-            f"{written} points of earlier batches were written")
+            f"{written} points before them (earlier batches, and any first part of this batch "
+            f"sent after a 413) were written")
 
 
 def _with_progress(exc: InvalidPointError, index: int, written: int,

@@ -167,7 +167,7 @@ def test_nan_in_second_batch_says_what_was_written(mock):
         cli.write_points(points, batch_size=10)
     assert len(writes(mock)) == 1  # the first batch landed, the second was never sent
     assert "13" in str(info.value)
-    assert "10 points of earlier batches were written" in str(info.value)
+    assert "10 points before them" in str(info.value)
     assert info.value.points_written == 10
 
 
