@@ -189,7 +189,7 @@ def test_bind_params_travel_as_parameters_never_in_the_query_text(v2_server):
     client = influx_compat.InfluxDBClient(url=v2_server.url, token=v2_server.token, org=v2_server.org,
                                           database="binds")
     client.create_database("binds")
-    client.write_points([{"measurement": "m", "tags": {"host": "a'b"}, "fields": {"v": 1}, "time": 1}])
+    client.write_points([{"measurement": "m", "tags": {"host": "a'b"}, "fields": {"v": 1}, "time": 10**9}])
     evil = "x' ; DROP DATABASE \"binds\" ; --"
     rs = client.query('SELECT * FROM "m" WHERE "host" = $host', bind_params={"host": evil})
     assert list(rs.get_points()) == []
