@@ -388,6 +388,7 @@ def memory_rows(big: int, rows_big: int) -> List[str]:
     ]
     for case, n in [
         ("write_generator", 10_000),
+        ("write_generator", 1_000_000),
         ("write_generator", big),
         ("query_chunked", 100_000),
         ("query_chunked", rows_big),

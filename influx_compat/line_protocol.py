@@ -92,6 +92,10 @@ def _is_float(value: Any) -> bool:
     return True
 
 
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
+
 def _escape_value(value: Any) -> str:
     """A field value as line protocol ('' for None); refuses what the server refuses."""
     if value is None:
@@ -100,6 +104,11 @@ def _escape_value(value: Any) -> str:
     if isinstance(value, str):
         return quote_ident(value)
     if isinstance(value, int) and not isinstance(value, bool):
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise InvalidPointError(
+                f"field value {value} is outside InfluxDB's 64-bit integer range (the server would "
+                "refuse the whole batch): write it as a float or a string"
+            )
         return str(value) + "i"
     if isinstance(value, bool):
         return str(value)
@@ -343,6 +352,7 @@ def _compile_fields(fields: Mapping[Any, Any]) -> Any:
             "        if v - v != 0.0: return None",
             f"        s{n} = repr(v)",
             "    elif t is int:",
+            "        if not -9223372036854775808 <= v <= 9223372036854775807: return None",
             f"        s{n} = f'{{v}}i'",
             "    elif t is str:",
             "        if '\\\\' in v or '\"' in v or '\\n' in v: return None",

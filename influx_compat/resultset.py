@@ -82,7 +82,7 @@ class ResultSet:
                 # The common case, one C-level iterator per series (no Python frame per row).
                 values = series.get("values")
                 if values:
-                    yield from map(dict, map(zip, repeat(series["columns"]), values))
+                    yield from _rows_as_dicts(series["columns"], values)
                 continue
             if series_name is None:
                 continue  # a "system" query without a name, like 'show retention policies'
@@ -154,3 +154,27 @@ class ResultSet:
         for col_index, col_name in enumerate(cols):
             point[col_name] = vals[col_index]
         return point
+
+
+_ROW_BUILDERS: Dict[Tuple[str, ...], Any] = {}
+
+
+def _rows_as_dicts(columns: List[str], values: List[List[Any]]) -> Iterator[Dict[str, Any]]:
+    """``dict(zip(columns, row))`` for every row, with a builder compiled per column set.
+
+    A dict display with the column names bound as constants builds each point
+    about twice as fast as ``dict(zip(...))``.  Rows whose length differs from
+    the columns (never seen from a server) take the ``zip`` path.
+    """
+    n = len(columns)
+    if n > 64 or any(len(row) != n for row in values):
+        return map(dict, map(zip, repeat(columns), values))
+    key = tuple(columns)
+    build = _ROW_BUILDERS.get(key)
+    if build is None:
+        if len(_ROW_BUILDERS) > 256:
+            _ROW_BUILDERS.clear()
+        names = {f"K{i}": column for i, column in enumerate(columns)}
+        source = "lambda r: {" + ", ".join(f"K{i}: r[{i}]" for i in range(n)) + "}"
+        build = _ROW_BUILDERS[key] = eval(source, names)  # noqa: S307 - constants only, no user text
+    return map(build, values)
