@@ -13,7 +13,6 @@ Basic credentials.  Queries go to the 1.x-compatible ``/query``; statements
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -267,7 +266,7 @@ class Core:
             )
             if chunked:
                 return _chunks(response)
-            answer = _loads(_read_all(response))
+            answer = json.loads(_read_all(response))
             if attempt == 1 and self._repair_mapping(answer, params):
                 continue
             return answer
@@ -341,22 +340,6 @@ def _middle_newline(body: bytes) -> Optional[int]:
     return None if cut <= 0 else cut + 1
 
 
-def _loads(body: bytes) -> Any:
-    """``json.loads`` with the cyclic garbage collector paused.
-
-    A large answer is hundreds of thousands of small lists, which trigger
-    collections that scan everything the process holds; JSON makes no cycles,
-    so nothing is left for the collector while it is paused.
-    """
-    if not gc.isenabled():
-        return json.loads(body)
-    gc.disable()
-    try:
-        return json.loads(body)
-    finally:
-        gc.enable()
-
-
 def _read_all(response: Any) -> bytes:
     """The whole body in large reads (requests reads 10 KiB at a time), connection kept alive."""
     try:
@@ -373,6 +356,6 @@ def _chunks(response: Any) -> Iterator[Dict[str, Any]]:
     try:
         for line in response.iter_lines():
             if line:
-                yield _loads(line)
+                yield json.loads(line)
     finally:
         response.close()
