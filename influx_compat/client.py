@@ -530,13 +530,7 @@ class InfluxDBClient:
         :param tags: only the series with these tag values
         """
         database = database or self._database
-        query_str = "SHOW SERIES"
-        if measurement:
-            query_str += f" FROM {quote_ident(measurement)}"
-        if tags:
-            query_str += " WHERE " + " and ".join(
-                f"{quote_ident(str(k))}={quote_literal(str(v))}" for k, v in tags.items()
-            )
+        query_str = _series_statement("SHOW SERIES", measurement, tags)
         points = self.query(query_str, database=database).get_points()  # type: ignore[union-attr]
         return list(itertools.chain.from_iterable(p.values() for p in points))
 
@@ -549,14 +543,7 @@ class InfluxDBClient:
         :param tags: tag values of the series to delete
         """
         database = database or self._database
-        query_str = "DROP SERIES"
-        if measurement:
-            query_str += f" FROM {quote_ident(measurement)}"
-        if tags:
-            query_str += " WHERE " + " AND ".join(
-                f"{quote_ident(str(k))}={quote_literal(str(v))}" for k, v in tags.items()
-            )
-        self.query(query_str, database=database, method="POST")
+        self.query(_series_statement("DROP SERIES", measurement, tags), database=database, method="POST")
 
     # -- retention policies ----------------------------------------------------
 
@@ -688,6 +675,18 @@ def _wire_precision(precision: Optional[str]) -> Any:
         raise InvalidPointError(
             f"Invalid time precision {precision!r}: use 'n', 'u', 'ms', 's', 'm' or 'h'"
         ) from None
+
+
+def _series_statement(verb: str, measurement: Optional[str], tags: Optional[Dict[str, Any]]) -> str:
+    """``SHOW SERIES`` / ``DROP SERIES`` with 5.3.2's clauses, every name and value quoted."""
+    text = verb
+    if measurement:
+        text += f" FROM {quote_ident(measurement)}"
+    if tags:
+        text += " WHERE " + " AND ".join(
+            f"{quote_ident(str(k))}={quote_literal(str(v))}" for k, v in tags.items()
+        )
+    return text
 
 
 _WORD = re.compile(r"^[0-9A-Za-z\u00b5]+$")

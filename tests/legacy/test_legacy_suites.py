@@ -23,7 +23,21 @@ LEGACY_FILES = [
     "resultset_test.py",
     "chunked_json_test.py",
     "helper_test.py",
+    "dataframe_client_test.py",
 ]
+
+# Tests left out, each for a reason outside influx_compat; everything else in those files must pass.
+DESELECTED = {
+    "dataframe_client_test.py": {
+        # The tests themselves no longer run on pandas 2+/NumPy 2 (with influxdb-python too):
+        "test_multiquery_into_dataframe": "builds its expected frames with pd.to_datetime of mixed formats",
+        "test_multiquery_into_dataframe_dropna": "uses np.NaN, removed in NumPy 2",
+        "test_write_points_from_dataframe_with_tag_escaped": "uses the frequency 'H', removed in pandas 3",
+        # A deliberate difference (docs/differences.md): 2.x reads precision=h on /write as nanoseconds,
+        # so hours go out as seconds x 3600.
+        "test_write_points_from_dataframe_with_time_precision": "expects precision=h on the wire",
+    },
+}
 
 ALIASING_CONFTEST = textwrap.dedent(
     """
@@ -37,12 +51,38 @@ ALIASING_CONFTEST = textwrap.dedent(
 
     sys.modules["influxdb"] = influx_compat
     for sub in ("client", "resultset", "line_protocol", "exceptions", "helper", "chunked_json",
-                "dataframe_client"):
+                "dataframe_client", "_dataframe_client"):
         try:
-            sys.modules["influxdb." + sub] = importlib.import_module("influx_compat." + sub)
+            target = "dataframe_client" if sub == "_dataframe_client" else sub
+            sys.modules["influxdb." + sub] = importlib.import_module("influx_compat." + target)
         except ImportError:  # dataframe_client without pandas
             pass
     sys.modules.setdefault("mock", unittest.mock)  # 5.3.2's tests use the 'mock' backport
+    if "nose" not in sys.modules:  # nose (gone since Python 3.10): only nose.tools.raises is used
+        import functools
+        import types
+
+        def raises(*expected):
+            def decorate(func):
+                @functools.wraps(func)
+                def run(*args, **kwargs):
+                    try:
+                        func(*args, **kwargs)
+                    except expected:
+                        return
+                    raise AssertionError(f"{{func.__name__}} did not raise {{expected}}")
+                return run
+            return decorate
+
+        nose = types.ModuleType("nose")
+        nose.tools = types.ModuleType("nose.tools")
+        nose.tools.raises = raises
+        sys.modules["nose"], sys.modules["nose.tools"] = nose, nose.tools
+    try:  # pandas.util.testing became pandas.testing (removed in pandas 2)
+        import pandas.testing
+        sys.modules.setdefault("pandas.util.testing", pandas.testing)
+    except ImportError:
+        pass
     if not hasattr(unittest.TestCase, "assertEquals"):  # removed in Python 3.12
         unittest.TestCase.assertEquals = unittest.TestCase.assertEqual
         unittest.TestCase.assertRaisesRegexp = unittest.TestCase.assertRaisesRegex
@@ -83,9 +123,11 @@ def legacy_tests_dir(tmp_path_factory):
 def test_influxdb_python_suite_passes(legacy_tests_dir, name):
     path = legacy_tests_dir / "legacy_tests" / name
     assert path.exists(), f"{name} is not in influxdb 5.3.2's sdist"
+    left_out = sorted(DESELECTED.get(name, {}))
+    deselect = ["-k", "not (" + " or ".join(left_out) + ")"] if left_out else []
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore",
-         f"--rootdir={legacy_tests_dir}", str(path)],
+         f"--rootdir={legacy_tests_dir}", str(path), *deselect],
         cwd=legacy_tests_dir, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
