@@ -21,8 +21,10 @@ __all__ = ["main"]
 
 USAGE = """usage: python -m influx_compat run SCRIPT [ARGS ...]
        python -m influx_compat run -m MODULE [ARGS ...]
+       python -m influx_compat proxy [--listen HOST:PORT] [--user NAME:PASSWORD]
 
-Runs an influxdb-python 1.x program with `import influxdb` resolving to influx_compat.
+run:   runs an influxdb-python 1.x program with `import influxdb` resolving to influx_compat.
+proxy: serves InfluxDB 1.x's HTTP API (/ping, /query, /write) in front of InfluxDB 2.x (needs waitress).
 Give the token and org with INFLUX_TOKEN / INFLUX_ORG (and INFLUX_HOST), or the influx CLI's config."""
 
 
@@ -31,6 +33,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not args or args[0] in ("-h", "--help"):
         print(USAGE)
         return 0 if args else 2
+    if args[0] == "proxy":
+        return _proxy(args[1:])
     if args[0] != "run" or len(args) < 2:
         print(USAGE, file=sys.stderr)
         return 2
@@ -46,6 +50,23 @@ def main(argv: Optional[List[str]] = None) -> int:
     sys.argv = list(args)
     sys.path.insert(0, _script_dir(args[0]))
     runpy.run_path(args[0], run_name="__main__")
+    return 0
+
+
+def _proxy(argv: List[str]) -> int:
+    import argparse
+
+    from influx_compat.proxy import serve
+
+    parser = argparse.ArgumentParser(prog="python -m influx_compat proxy")
+    parser.add_argument("--listen", default="127.0.0.1:8086", help="address to serve (default loopback)")
+    parser.add_argument("--user", help="NAME:PASSWORD callers must give (1.x u/p or HTTP Basic)")
+    args = parser.parse_args(argv)
+    user = None
+    if args.user:
+        name, _, password = args.user.partition(":")
+        user = (name, password)
+    serve(args.listen, user=user)
     return 0
 
 
