@@ -25,6 +25,7 @@ class Sink:
         self.keep_bodies = keep_bodies
         self.lock = threading.Lock()
         self.query_answer: Answer = b'{"results":[{"statement_id":0}]}\n'
+        self.msgpack_answer: Optional[bytes] = None
         self.reset()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -161,8 +162,12 @@ class Sink:
 
                     if spec.get("chunk"):
                         sink.query_answer = lambda: chunked_answer(spec["rows"], spec["chunk"])
+                        sink.msgpack_answer = None
                     else:
+                        from benchmarks.workload import query_answer_msgpack
+
                         sink.query_answer = query_answer(spec["rows"])
+                        sink.msgpack_answer = query_answer_msgpack(spec["rows"])
                     self._send(204)
                 elif path == "/_keep":
                     sink.keep_bodies = bool(json.loads(raw))
@@ -174,6 +179,9 @@ class Sink:
                 answer = sink.query_answer
                 with sink.lock:
                     sink.requests += 1
+                if sink.msgpack_answer is not None and self.headers.get("Accept") == "application/x-msgpack":
+                    self._send(200, sink.msgpack_answer, "application/x-msgpack")  # as 2.x answers it
+                    return
                 if isinstance(answer, bytes):
                     self._send(200, answer)
                     return

@@ -128,3 +128,24 @@ def chunked_answer(rows: int, chunk: int) -> Iterator[bytes]:
             doc["results"][0]["partial"] = True
             doc["results"][0]["series"][0]["partial"] = True
         yield json.dumps(doc).encode() + b"\n"
+
+
+def query_answer_msgpack(rows: int) -> bytes:
+    """The same answer as a server sends it in MessagePack: times as timestamps (extension 5)."""
+    import struct
+
+    import msgpack
+
+    base = 1_577_836_800  # 2020-01-01T00:00:00Z
+    values = [
+        [msgpack.ExtType(5, struct.pack(">QI", base, i)), i * 0.25, i, f"host{i % 50}"] for i in range(rows)
+    ]
+    body = {
+        "results": [
+            {
+                "statement_id": 0,
+                "series": [{"name": "cpu", "columns": ["time", "value", "count", "host"], "values": values}],
+            }
+        ]
+    }
+    return bytes(msgpack.packb(body, use_bin_type=True))

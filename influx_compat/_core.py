@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import re
+import struct
+from datetime import datetime, timedelta
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from influx_compat._config import TOKEN_HELP, Settings
@@ -35,6 +37,11 @@ from influx_compat.exceptions import (
     InfluxDBClientError,
     UnsupportedOperationError,
 )
+
+try:  # influxdb-python 5.3.2 required msgpack and asked for MessagePack answers; so do we when it is there
+    import msgpack as _msgpack
+except ImportError:  # pragma: no cover - JSON then
+    _msgpack = None
 
 __all__ = ["Core", "WIRE_PRECISION"]
 
@@ -259,14 +266,15 @@ class Core:
                 params["rp"] = rp
                 if db and not params.get("db"):
                     params["db"] = db
+        accept = "application/x-msgpack" if _msgpack is not None and not chunked else "application/json"
         for attempt in (1, 2):
             response = self.transport.request(
                 method, "query", params=params, stream=True, expected=expected, v1=True,
-                headers={"Accept": "application/json"},
+                headers={"Accept": accept},
             )
             if chunked:
                 return _chunks(response)
-            answer = json.loads(_read_all(response))
+            answer = _decode(_read_all(response), response.headers.get("Content-Type", ""))
             if attempt == 1 and self._repair_mapping(answer, params):
                 continue
             return answer
@@ -338,6 +346,39 @@ def _middle_newline(body: bytes) -> Optional[int]:
     if cut <= 0:
         cut = text.find(b"\n", middle)
     return None if cut <= 0 else cut + 1
+
+
+def _decode(body: bytes, content_type: str) -> Any:
+    """A /query answer: MessagePack when the server sent it (as influxdb-python asked), else JSON."""
+    if content_type.startswith("application/x-msgpack") and _msgpack is not None:
+        return _msgpack.unpackb(body, ext_hook=_msgpack_ext, raw=False, strict_map_key=False)
+    return json.loads(body)
+
+
+_SECOND_TEXT: Dict[int, str] = {}
+_UNPACK_TIME = struct.Struct(">QI").unpack
+
+
+def _msgpack_ext(code: int, data: bytes) -> Any:
+    """Times in MessagePack answers (extension 5) as influxdb-python 5.3.2 showed them.
+
+    That is ``datetime.isoformat()`` of the time rounded to the microsecond
+    (half to even, as ``timedelta`` rounds) plus ``Z``; the text of each second
+    is cached, since the rows of an answer share few of them.
+    """
+    if code != 5 or len(data) != 12:
+        assert _msgpack is not None
+        return _msgpack.ExtType(code, data)
+    seconds, nanos = _UNPACK_TIME(data)
+    micros = round(nanos / 1000)
+    if micros >= 1_000_000:
+        seconds, micros = seconds + 1, micros - 1_000_000
+    text = _SECOND_TEXT.get(seconds)
+    if text is None:
+        if len(_SECOND_TEXT) > 100_000:
+            _SECOND_TEXT.clear()
+        text = _SECOND_TEXT[seconds] = (datetime(1970, 1, 1) + timedelta(seconds=seconds)).isoformat()
+    return f"{text}.{micros:06d}Z" if micros else text + "Z"
 
 
 def _read_all(response: Any) -> bytes:

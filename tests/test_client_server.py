@@ -67,8 +67,8 @@ def test_query_statements_are_routed(v2_env):
     names = [p["name"] for p in client.query("SHOW DATABASES").get_points()]
     assert "routed" in names
     client.write_points(["m v=1i 1"], database="routed", protocol="line")
-    results = client.query('SELECT * FROM "m"; DROP DATABASE "routed"', database="routed")
-    assert list(results[0].get_points()) == [{"time": "1970-01-01T00:00:00.000000001Z", "v": 1}]
+    results = client.query('SELECT * FROM "m"; DROP DATABASE "routed"', database="routed", epoch="ns")
+    assert list(results[0].get_points()) == [{"time": 1, "v": 1}]
     assert {"name": "routed"} not in client.get_list_database()
 
 
@@ -163,9 +163,7 @@ def test_query_creates_mapping_for_existing_bucket_before_virtual_dbrps():
                                                   "retentionRules": []})
         client = InfluxDBClient(url=srv.url, token=srv.token, org=srv.org, database="legacy")
         client.write_points(["m v=1i 1"], protocol="line")  # bucket named like the database
-        assert list(client.query("SELECT * FROM m").get_points()) == [
-            {"time": "1970-01-01T00:00:00.000000001Z", "v": 1}
-        ]
+        assert list(client.query("SELECT * FROM m", epoch="ns").get_points()) == [{"time": 1, "v": 1}]
         dbrps = v2(srv, "GET", "/api/v2/dbrps", params={"org": srv.org, "db": "legacy"})
         assert [(m["retention_policy"], m["default"]) for m in dbrps["content"]] == [
             ("autogen", True)
@@ -248,3 +246,18 @@ def test_write_test_example_end_to_end(v2_server, how, tmp_path):
         assert point["x"] == float(values["x"]) and point["y"] == float(values["y"])
         assert point["z"] == int(values["z"].rstrip("i"))
         assert point["time"] == int(stamp)
+
+
+def test_answers_come_as_messagepack_like_5_3_2_asked(v2_env):
+    """With msgpack installed (as it always is with influxdb-python 5.3.2), answers are MessagePack:
+    times without ``epoch`` read as 5.3.2 showed them, in microseconds; ``epoch`` keeps nanoseconds."""
+    client = InfluxDBClient(database="mp")
+    client.create_database("mp")
+    client.write_points(["m v=1i 1500000000123456789", "m v=2i 1500000001000000000"], protocol="line")
+    assert list(client.query("SELECT * FROM m").get_points()) == [
+        {"time": "2017-07-14T02:40:00.123457Z", "v": 1}, {"time": "2017-07-14T02:40:01Z", "v": 2}]
+    assert [p["time"] for p in client.query("SELECT * FROM m", epoch="ns").get_points()] == [
+        1500000000123456789, 1500000001000000000]
+    assert client.query("SELECT * FROM nothing").raw == {"statement_id": 0, "series": []}
+    accepts = {r.headers.get("Accept") for r in v2_env.requests if r.path == "/query"}
+    assert accepts == {"application/x-msgpack"}

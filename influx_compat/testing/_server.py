@@ -6,7 +6,9 @@ import base64
 import gzip
 import json
 import re
+import struct
 import threading
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
 from urllib.parse import parse_qs, urlsplit
@@ -301,7 +303,52 @@ class App:
             results = runner.run(q)
         except iql.ParseError as err:
             raise ApiError("invalid", f"failed to parse query: {err}") from None
+        if req.header("Accept") == "application/x-msgpack":  # exactly this value, as 2.x checks it
+            return Response(200, _msgpack_results(results, timestamps=not form.get("epoch")),
+                            "application/x-msgpack")
         return json_response(200, {"results": results}, pretty=False)
+
+
+def _msgpack_results(results: Any, timestamps: bool) -> bytes:
+    """A /query answer as 2.x encodes it in MessagePack.
+
+    Like JSON but without ``omitempty``: every result has ``series`` (an empty
+    list when there is none) and every series ``values``; without ``epoch``
+    the times are MessagePack timestamps (extension type 5), not strings.
+    """
+    try:
+        import msgpack
+    except ImportError as exc:  # pragma: no cover - msgpack comes with the test extra
+        raise ApiError("internal error", "the test server needs msgpack to answer MessagePack") from exc
+
+    def stamp(text: Any) -> Any:
+        if not isinstance(text, str):
+            return text
+        ns = _rfc3339_ns(text)
+        return msgpack.ExtType(5, struct.pack(">QI", ns // 10**9, ns % 10**9))
+
+    out = []
+    for result in results:
+        result = dict(result)
+        if "error" not in result:
+            series = []
+            for row in result.get("series", []):
+                row = dict(row, values=row.get("values", []))
+                if timestamps and row.get("columns", [None])[0] == "time":
+                    row["values"] = [[stamp(v[0]), *v[1:]] for v in row["values"]]
+                series.append(row)
+            result["series"] = series
+        out.append(result)
+    return msgpack.packb({"results": out}, use_bin_type=True)
+
+
+def _rfc3339_ns(text: str) -> int:
+    date, _, rest = text.partition("T")
+    clock = rest.rstrip("Z")
+    whole, _, frac = clock.partition(".")
+    stamp = datetime.strptime(f"{date}T{whole}", "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    delta = stamp - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86400 + delta.seconds) * 10**9 + int((frac or "0").ljust(9, "0")[:9])
 
 
 class _Handler(BaseHTTPRequestHandler):
