@@ -92,6 +92,9 @@ def _is_float(value: Any) -> bool:
     return True
 
 
+# The times 2.x stores, in nanoseconds (its MinNanoTime and MaxNanoTime), and each precision's unit.
+_MAX_NANOS = 2**63 - 2
+_NANOS_PER = {"n": 1, "u": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 
@@ -253,6 +256,7 @@ def _serialize_points(points: Iterable[Mapping[str, Any]], precision: Optional[s
     point: Any = None
     last_keys: Any = None
     formatter: Any = None
+    limit = _MAX_NANOS // _NANOS_PER.get(precision or "n", 1)
     try:
         for point in points:
             index += 1
@@ -292,6 +296,9 @@ def _serialize_points(points: Iterable[Mapping[str, Any]], precision: Optional[s
                     time = int(_convert_timestamp(time, precision))
                 except InvalidPointError as exc:
                     raise _point_error(index, name, str(exc.content)) from None
+            if not -limit <= time <= limit:
+                raise _point_error(index, name, f"time {time} (precision {precision or 'n'}) is outside "
+                                   "the range InfluxDB stores, 1677-09-21 to 2262-04-11")
             if scale != 1:
                 time *= scale
             append(f"{prefix} {text} {time}")

@@ -81,6 +81,9 @@ def test_nanosecond_strings_keep_their_nanoseconds():
         ({"measurement": "m", "fields": {"v": np.float64("nan")}}, ["'v'"]),
         ({"measurement": "m", "fields": {"v": [1, 2]}}, ["'v'", "list"]),
         ({"measurement": "m", "fields": {"v": 2**63}}, ["'v'", "64-bit integer range"]),
+        ({"measurement": "m", "fields": {"v": 1}, "time": datetime.datetime(2300, 1, 1)}, ["2262-04-11"]),
+        ({"measurement": "m", "fields": {"v": 1}, "time": datetime.datetime(1600, 1, 1)}, ["1677-09-21"]),
+        ({"measurement": "m", "fields": {"v": 1}, "time": 10**19}, ["outside the range"]),
         ({"measurement": "m", "fields": {"v": -(2**63) - 1}}, ["'v'", "64-bit integer range"]),
         ({"measurement": "m", "fields": {"v": {"a": 1}}}, ["dict"]),
         ({"measurement": "m", "fields": {"v": datetime.datetime(2020, 1, 1)}}, ["datetime"]),
@@ -102,6 +105,15 @@ def test_points_the_server_would_refuse_raise_clearly(point, words):
     assert ("point 1" in text) or ("point" in text and "no measurement" in text)
     for word in words:
         assert word in text
+
+
+def test_times_at_the_edges_of_the_range():
+    assert lp.make_lines({"points": [{"measurement": "m", "fields": {"v": 1}, "time": 9223372036}]}, "s") \
+        == "m v=1i 9223372036\n"
+    with pytest.raises(InvalidPointError, match="precision s"):
+        lp.make_lines({"points": [{"measurement": "m", "fields": {"v": 1}, "time": 9223372037}]}, "s")
+    assert lp.make_lines({"points": [{"measurement": "m", "fields": {"v": 1}, "time": -(2**63) + 2}]}) \
+        == "m v=1i -9223372036854775806\n"
 
 
 def test_unknown_precision_for_datetimes():
