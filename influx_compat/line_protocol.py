@@ -284,24 +284,23 @@ def _serialize_points(points: Iterable[Mapping[str, Any]], precision: Optional[s
                 if formatter is None:
                     formatter = orders[field_keys] = _compile_fields(fields)
                 last_keys = frozenset(fields)  # a snapshot: the dict may be reused and changed
-            text = formatter(fields)
-            if text is None:
-                text = _fields_text(fields, index, name)
             time = point.get("time")
-            if time is None:
-                append(f"{prefix} {text}")
-                continue
-            if type(time) is not int:
-                try:
-                    time = int(_convert_timestamp(time, precision))
-                except InvalidPointError as exc:
-                    raise _point_error(index, name, str(exc.content)) from None
-            if not -limit <= time <= limit:
-                raise _point_error(index, name, f"time {time} (precision {precision or 'n'}) is outside "
-                                   "the range InfluxDB stores, 1677-09-21 to 2262-04-11")
-            if scale != 1:
-                time *= scale
-            append(f"{prefix} {text} {time}")
+            if time is not None:
+                if type(time) is not int:
+                    try:
+                        time = int(_convert_timestamp(time, precision))
+                    except InvalidPointError as exc:
+                        raise _point_error(index, name, str(exc.content)) from None
+                if not -limit <= time <= limit:
+                    raise _point_error(index, name, f"time {time} (precision {precision or 'n'}) is "
+                                       "outside the range InfluxDB stores, 1677-09-21 to 2262-04-11")
+                if scale != 1:
+                    time *= scale
+            line = formatter(fields, prefix, time)  # the whole line, in one string build
+            if line is None:
+                text = _fields_text(fields, index, name)
+                line = f"{prefix} {text}" if time is None else f"{prefix} {text} {time}"
+            append(line)
     except InvalidPointError:
         raise
     except AttributeError:
@@ -332,7 +331,8 @@ def _fields_text(fields: Mapping[Any, Any], index: int, name: Any) -> str:
 
 
 def _compile_fields(fields: Mapping[Any, Any]) -> Any:
-    """A function formatting field dicts with these keys, or returning None when it can't.
+    """A function ``fmt(fields, prefix, time)`` returning the whole line for field dicts with
+    these keys, or None when it can't.
 
     It covers finite floats, ints, bools and strs that need no escaping; any
     other value sends the point to :func:`_fields_text`.  Keys are bound as
@@ -341,15 +341,15 @@ def _compile_fields(fields: Mapping[Any, Any]) -> Any:
     try:
         keys = sorted(fields)
     except TypeError:
-        return lambda f: None
-    names: Dict[str, Any] = {"repr": repr, "str": str, "type": type, "float": float, "int": int,
+        return lambda f, p, t: None
+    names: Dict[str, Any] = {"repr": repr, "type": type, "float": float, "int": int, "str": str,
                              "bool": bool}
-    body = ["def fmt(f):"]
+    body = ["def fmt(f, p, ts, repr=repr, type=type):"]
     pieces = []
     for n, key in enumerate(keys):
         ekey = _esc(key)
         if not ekey:
-            return lambda f: None
+            return lambda f, p, t: None
         names[f"K{n}"] = key
         names[f"E{n}"] = ekey + "="
         body += [
@@ -369,7 +369,9 @@ def _compile_fields(fields: Mapping[Any, Any]) -> Any:
             "    else: return None",
         ]
         pieces.append(f"{{E{n}}}{{s{n}}}")
-    body.append("    return f'" + ",".join(pieces) + "'")
+    text = ",".join(pieces)
+    body.append(f"    if ts is None: return f'{{p}} {text}'")
+    body.append(f"    return f'{{p}} {text} {{ts}}'")
     exec("\n".join(body), names)  # noqa: S102 - generated from constants only
     return names["fmt"]
 
