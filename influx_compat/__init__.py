@@ -7,6 +7,9 @@ unchanged; set ``INFLUX_TOKEN`` and ``INFLUX_ORG`` (or pass ``token=`` and
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from influx_compat import chunked_json, client, exceptions, helper, line_protocol, resultset  # noqa: F401
 from influx_compat._launcher import install, uninstall
 from influx_compat.client import InfluxDBClient
@@ -14,20 +17,31 @@ from influx_compat.exceptions import InfluxDBClientError, InfluxDBServerError
 from influx_compat.helper import SeriesHelper
 from influx_compat.resultset import ResultSet
 
-try:
-    from influx_compat import dataframe_client  # noqa: F401
-    from influx_compat.dataframe_client import DataFrameClient
-except ImportError as _err:  # pragma: no cover - exercised when pandas is absent
-    _pandas_error = _err
 
-    class DataFrameClient:  # type: ignore[no-redef]
+def __getattr__(name: str) -> Any:
+    """``DataFrameClient`` and ``dataframe_client`` on first use: pandas takes a while to import."""
+    if name not in ("DataFrameClient", "dataframe_client"):
+        raise AttributeError(f"module 'influx_compat' has no attribute {name!r}")
+    try:
+        dataframe_client = importlib.import_module("influx_compat.dataframe_client")
+    except ImportError as err:
+        if name == "dataframe_client":
+            raise
+        value: Any = _needs_pandas(err)
+    else:
+        value = dataframe_client if name == "dataframe_client" else dataframe_client.DataFrameClient
+    globals()[name] = value
+    return value
+
+
+def _needs_pandas(error: ImportError) -> type:
+    class DataFrameClient:
         """Stand-in raising ImportError, as influxdb-python does without pandas."""
 
         def __init__(self, *args: object, **kwargs: object) -> None:
-            raise ImportError(
-                "DataFrameClient requires Pandas which couldn't be imported: "
-                f"{_pandas_error}"
-            )
+            raise ImportError(f"DataFrameClient requires Pandas which couldn't be imported: {error}")
+
+    return DataFrameClient
 
 
 __version__ = "5.3.2"
