@@ -90,11 +90,7 @@ class Core:
         :param consistency: passed on to 1.x-compatible /write (2.x ignores it)
         :raises InfluxDBClientError: with the server's readable message
         """
-        try:
-            self._write_split(body, database, retention_policy, precision, consistency)
-        except Exception as exc:
-            exc.lines_written = getattr(exc, "lines_written", 0)  # type: ignore[attr-defined]
-            raise
+        self._write_split(body, database, retention_policy, precision, consistency)
 
     def _write_split(self, body: bytes, database: str, retention_policy: Optional[str],
                      precision: Optional[str], consistency: Optional[str]) -> None:

@@ -15,9 +15,12 @@ name can end a quoted identifier or start a new statement.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from influx_compat.exceptions import InfluxDBClientError
 
 __all__ = [
     "Token",
@@ -41,15 +44,8 @@ class InfluxQLSyntaxError(ValueError):
     """A routed statement that does not parse."""
 
 
-def parse_error(message: Any) -> Any:
-    """The error 1.x gave for a query that does not parse: HTTP 400 with a JSON body.
-
-    :returns: an :class:`~influx_compat.exceptions.InfluxDBClientError`
-    """
-    import json
-
-    from influx_compat.exceptions import InfluxDBClientError
-
+def parse_error(message: Any) -> InfluxDBClientError:
+    """The error 1.x gave for a query that does not parse: HTTP 400 with a JSON body."""
     body = json.dumps({"error": f"error parsing query: {message}"}, separators=(",", ":"))
     return InfluxDBClientError(body, 400)
 

@@ -65,6 +65,7 @@ class Management:
         self.resolver = resolver
         self.remote = remote
         self.users = Users(api, self.database_bucket_ids, self.all_databases)
+        self._handlers = self.handlers()
 
     # -- databases ---------------------------------------------------------
 
@@ -421,7 +422,7 @@ class Management:
 
     def execute(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
         """Run a routed statement; return its 1.x result (without ``statement_id``)."""
-        handler = self.handlers().get(statement.kind)
+        handler = self._handlers.get(statement.kind)
         if handler is None:
             raise UnsupportedOperationError(
                 f"{statement.text!r} cannot be translated for InfluxDB 2.x",

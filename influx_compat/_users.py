@@ -206,8 +206,7 @@ class Users:
 
     def grant(self, privilege: str, database: str, username: str) -> None:
         actions = _privilege(privilege)
-        buckets = self.database_buckets(database)
-        self._get(username)
+        buckets = self.database_buckets(database)  # 1.x checks the database before the user
         # 1.x replaces the user's privilege on the database with the one granted.
         self._change(username, lambda p: {x for x in p if x[1] not in buckets}
                      | {(a, b) for a in actions for b in buckets},
@@ -216,7 +215,6 @@ class Users:
     def revoke(self, privilege: str, database: str, username: str) -> None:
         actions = _privilege(privilege)
         buckets = self.database_buckets(database)
-        self._get(username)
         self._change(username, lambda p: p - {(a, b) for a in actions for b in buckets},
                      f"REVOKE {privilege} ON {database} FROM {username}")
 

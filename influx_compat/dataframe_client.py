@@ -300,7 +300,9 @@ class DataFrameClient(InfluxDBClient):
 
     def _datetime_to_epoch(self, datetime: pd.Timestamp, time_precision: str = "s") -> Optional[float]:
         seconds = (datetime - self.EPOCH).total_seconds()
-        scale = {"h": 1 / 3600, "m": 1 / 60, "s": 1, "ms": 1e3, "u": 1e6, "n": 1e9}.get(time_precision)
-        if time_precision in ("h", "m"):  # divided, as 5.3.2 did, so the floats come out the same
-            return seconds / (3600 if time_precision == "h" else 60)
-        return None if scale is None else seconds * scale
+        # Divided for h and m, multiplied for the others, as 5.3.2 did: the same floats come out.
+        divisor = {"h": 3600, "m": 60}.get(time_precision)
+        if divisor is not None:
+            return seconds / divisor
+        factor = {"s": 1, "ms": 1e3, "u": 1e6, "n": 1e9}.get(time_precision)
+        return None if factor is None else seconds * factor

@@ -8,7 +8,6 @@ import json
 import re
 import struct
 import threading
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
 from urllib.parse import parse_qs, urlsplit
@@ -320,11 +319,12 @@ def _msgpack_results(results: Any, timestamps: bool) -> bytes:
         import msgpack
     except ImportError as exc:  # pragma: no cover - msgpack comes with the test extra
         raise ApiError("internal error", "the test server needs msgpack to answer MessagePack") from exc
+    from influx_compat.testing._routes_v2 import _parse_rfc3339
 
     def stamp(text: Any) -> Any:
         if not isinstance(text, str):
             return text
-        ns = _rfc3339_ns(text)
+        ns = _parse_rfc3339(text, "time")
         return msgpack.ExtType(5, struct.pack(">QI", ns // 10**9, ns % 10**9))
 
     out = []
@@ -340,15 +340,6 @@ def _msgpack_results(results: Any, timestamps: bool) -> bytes:
             result["series"] = series
         out.append(result)
     return msgpack.packb({"results": out}, use_bin_type=True)
-
-
-def _rfc3339_ns(text: str) -> int:
-    date, _, rest = text.partition("T")
-    clock = rest.rstrip("Z")
-    whole, _, frac = clock.partition(".")
-    stamp = datetime.strptime(f"{date}T{whole}", "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-    delta = stamp - datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return (delta.days * 86400 + delta.seconds) * 10**9 + int((frac or "0").ljust(9, "0")[:9])
 
 
 class _Handler(BaseHTTPRequestHandler):
