@@ -314,6 +314,24 @@ def _privilege(cur: _Cursor) -> str:
     raise InfluxQLSyntaxError("expected READ, WRITE or ALL")
 
 
+def _grant_or_revoke(cur: _Cursor, args: Dict[str, Any], verb: str, preposition: str) -> str:
+    """The rest of ``GRANT .. TO u`` / ``REVOKE .. FROM u``: ``ALL [PRIVILEGES]`` alone is admin."""
+    if cur.at("ALL", preposition) or cur.at("ALL", "PRIVILEGES", preposition):
+        cur.accept("ALL")
+        cur.accept("PRIVILEGES")
+        cur.expect(preposition)
+        kind = verb + "_admin"
+    else:
+        args["privilege"] = _privilege(cur)
+        cur.expect("ON")
+        args["database"] = cur.ident()
+        cur.expect(preposition)
+        kind = verb
+    args["username"] = cur.ident()
+    cur.end()
+    return kind
+
+
 def _on_db(cur: _Cursor, args: Dict[str, Any]) -> None:
     if cur.accept("ON"):
         args["database"] = cur.ident()
@@ -448,33 +466,9 @@ def parse_statement(text: str) -> Statement:
         args["password"] = cur.string()
         cur.end()
     elif cur.accept("GRANT"):
-        if cur.at("ALL") and (cur.at("ALL", "TO") or cur.at("ALL", "PRIVILEGES", "TO")):
-            cur.accept("ALL")
-            cur.accept("PRIVILEGES")
-            cur.expect("TO")
-            kind = "grant_admin"
-        else:
-            args["privilege"] = _privilege(cur)
-            cur.expect("ON")
-            args["database"] = cur.ident()
-            cur.expect("TO")
-            kind = "grant"
-        args["username"] = cur.ident()
-        cur.end()
+        kind = _grant_or_revoke(cur, args, "grant", "TO")
     elif cur.accept("REVOKE"):
-        if cur.at("ALL", "FROM") or cur.at("ALL", "PRIVILEGES", "FROM"):
-            cur.accept("ALL")
-            cur.accept("PRIVILEGES")
-            cur.expect("FROM")
-            kind = "revoke_admin"
-        else:
-            args["privilege"] = _privilege(cur)
-            cur.expect("ON")
-            args["database"] = cur.ident()
-            cur.expect("FROM")
-            kind = "revoke"
-        args["username"] = cur.ident()
-        cur.end()
+        kind = _grant_or_revoke(cur, args, "revoke", "FROM")
     elif cur.accept("SHOW", "GRANTS", "FOR"):
         kind = "show_grants"
         args["username"] = cur.ident()

@@ -165,21 +165,7 @@ class QueryRunner:
 
     def _mapping(self, db: Optional[str], rp: Optional[str]) -> Dict[str, Any]:
         with self.state.lock:
-            if not db:
-                raise ApiError("invalid", "database name required")
-            candidates = [m for m in self.state.mappings(self.org_id)
-                          if m["database"] == db and self._readable(m)]
-            if not candidates:
-                raise ApiError("not found", f"database not found: {db}")
-            if rp:
-                for m in candidates:
-                    if m["retention_policy"] == rp:
-                        return m
-                raise ApiError("not found", f"retention policy not found: {rp}")
-            for m in candidates:
-                if m["default"]:
-                    return m
-            raise ApiError("not found", f"default retention policy not set for: {db}")
+            return self.state.resolve(self.org_id, db, rp, usable=self._readable)
 
     def _rewrite(self, text: str, significant: List[Token]) -> Tuple[str, Optional[str]]:
         """The statement with its sources pointing at engine databases, and the default db."""

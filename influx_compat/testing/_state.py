@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import threading
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 __all__ = ["ApiError", "State", "new_id", "now", "engine_db", "version_tuple"]
 
@@ -179,11 +179,16 @@ class State:
                             "orgID": org_id, "bucketID": bucket["id"]})
         return physical + virtual
 
-    def resolve(self, org_id: str, db: Optional[str], rp: Optional[str]) -> Dict[str, Any]:
-        """The mapping 2.x's /query and /write use for (db, rp); in-band error texts."""
+    def resolve(self, org_id: str, db: Optional[str], rp: Optional[str],
+                usable: Optional[Callable[[Dict[str, Any]], bool]] = None) -> Dict[str, Any]:
+        """The mapping 2.x's /query and /write use for (db, rp); in-band error texts.
+
+        :param usable: leaves out the mappings the caller may not use (as if absent)
+        """
         if not db:
             raise ApiError("invalid", "database name required")
-        candidates = [m for m in self.mappings(org_id) if m["database"] == db]
+        candidates = [m for m in self.mappings(org_id)
+                      if m["database"] == db and (usable is None or usable(m))]
         if not candidates:
             raise ApiError("not found", f"database not found: {db}")
         if rp:
