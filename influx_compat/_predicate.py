@@ -9,10 +9,9 @@ express (``OR``, regular expressions, comparisons other than equality).
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Dict, List, Optional, Sequence
 
 from influx_compat._influxql import (
@@ -23,20 +22,26 @@ from influx_compat._influxql import (
     unquote_ident,
     unquote_string,
 )
+from influx_compat._serializer import EPOCH, MAX_NANOS, parse_rfc3339
 
-__all__ = ["DeleteRange", "UnsupportedCondition", "translate", "translate_sources", "quote_value", "rfc3339",
-           "MIN_NS", "MAX_NS", "MIN_TIME", "MAX_TIME"]
+__all__ = [
+    "DeleteRange",
+    "UnsupportedCondition",
+    "translate",
+    "translate_sources",
+    "quote_value",
+    "rfc3339",
+    "MIN_NS",
+    "MAX_NS",
+    "MIN_TIME",
+    "MAX_TIME",
+]
 
-# The range 2.x's delete API accepts.
-MIN_NS = -9223372036854775806
-MAX_NS = 9223372036854775806
+# The range 2.x's delete API accepts: the times it stores.
+MIN_NS = -MAX_NANOS
+MAX_NS = MAX_NANOS
 MIN_TIME = "1677-09-21T00:12:43.145224194Z"
 MAX_TIME = "2262-04-11T23:47:16.854775806Z"
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_TIME_RE = re.compile(
-    r"^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d):(\d\d)(\.\d{1,9})?)?(Z|[+-]\d\d:\d\d)?$"
-)
 
 
 class UnsupportedCondition(ValueError):
@@ -67,7 +72,7 @@ def quote_value(value: str) -> str:
 def rfc3339(ns: int) -> str:
     """RFC3339Nano text of a nanosecond timestamp (exact, any sign)."""
     seconds, frac = divmod(ns, 10**9)
-    stamp = _EPOCH + timedelta(seconds=seconds)
+    stamp = EPOCH + timedelta(seconds=seconds)
     text = stamp.strftime("%Y-%m-%dT%H:%M:%S")
     if frac:
         text += "." + f"{frac:09d}".rstrip("0")
@@ -75,19 +80,14 @@ def rfc3339(ns: int) -> str:
 
 
 def _time_literal(text: str) -> int:
-    m = _TIME_RE.match(text)
-    if m is None:
+    try:
+        ns = parse_rfc3339(text, strict=True)
+    except ValueError:  # a date that does not exist, like 2020-02-30
+        ns = None
+    if ns is None:
         raise UnsupportedCondition(
-            f"cannot read {text!r} as a time: use RFC3339, e.g. '2020-01-01T00:00:00Z'")
-    y, mo, d, h, mi, s, frac, zone = m.groups()
-    stamp = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tzinfo=timezone.utc)
-    delta = stamp - _EPOCH
-    ns = (delta.days * 86400 + delta.seconds) * 10**9
-    if frac:
-        ns += int(frac[1:].ljust(9, "0"))
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        ns -= sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60) * 10**9
+            f"cannot read {text!r} as a time: use RFC3339, e.g. '2020-01-01T00:00:00Z'"
+        )
     return ns
 
 
@@ -149,8 +149,10 @@ def translate(where: Optional[str], measurement: Optional[str], allow_time: bool
         if reader.i:
             joiner = reader.take()
             if joiner.upper == "OR":
-                raise UnsupportedCondition("OR cannot be used: InfluxDB 2.x deletes only with AND of "
-                                           "equality conditions; delete each alternative on its own")
+                raise UnsupportedCondition(
+                    "OR cannot be used: InfluxDB 2.x deletes only with AND of "
+                    "equality conditions; delete each alternative on its own"
+                )
             if joiner.upper != "AND":
                 raise InfluxQLSyntaxError(f"found {joiner.text}, expected AND")
         key_tok = reader.take()
@@ -203,4 +205,3 @@ def translate_sources(sources: Optional[Sequence[str]]) -> List[Optional[str]]:
                 f"FROM {source}: InfluxDB 2.x deletes only named measurements; name each one"
             )
     return list(sources)
-
