@@ -14,7 +14,13 @@ Order of precedence, for each setting separately:
    which 2.x accepts for v1 authorizations (and for a v2 token given as the
    password).
 
-The token is kept out of every ``repr``.
+The server's flavour (2.x, 3 Core, ...) is given by ``flavour=`` or
+``INFLUX_COMPAT_FLAVOUR``, else found out by the core from the server's
+answers (:mod:`influx_compat._flavour`).  On InfluxDB 3, which has tokens
+only, a legacy ``password`` other than influxdb-python's default is the
+token (what InfluxDB 3's own docs tell 1.x users to do).
+
+Secrets are kept out of every ``repr``.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from dataclasses import dataclass, field
 from typing import Dict, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
-__all__ = ["Credentials", "Settings", "resolve_settings", "read_cli_config"]
+from influx_compat._flavour import Flavour, parse_flavour
+
+__all__ = ["Credentials", "ManagementSettings", "Settings", "resolve_settings", "read_cli_config"]
 
 DEFAULT_HOST = "localhost"
 DEFAULT_PORT = 8086
@@ -48,6 +56,13 @@ class Credentials:
     password: Optional[str] = field(default=None, repr=False)
 
     @property
+    def v3_token(self) -> Optional[str]:
+        """The token for InfluxDB 3: the token, else a legacy password other than 5.3.2's default."""
+        if self.token is not None:
+            return self.token
+        return self.password if self.has_legacy and self.password else None
+
+    @property
     def has_legacy(self) -> bool:
         """True when real (non-default) v1 credentials were given."""
         if self.username is None or self.password is None:
@@ -66,6 +81,22 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class ManagementSettings:
+    """How to reach the Management API of Cloud Dedicated or Clustered (databases live there).
+
+    :ivar token: a management token (Bearer), not a database token
+    :ivar account_id: Cloud Dedicated account ID
+    :ivar cluster_id: Cloud Dedicated cluster ID
+    :ivar url: the API's base URL (Dedicated: https://console.influxdata.com; Clustered: the console)
+    """
+
+    token: Optional[str] = field(default=None, repr=False)
+    account_id: Optional[str] = None
+    cluster_id: Optional[str] = None
+    url: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Settings:
     """The resolved connection settings of one client (immutable)."""
 
@@ -74,11 +105,22 @@ class Settings:
     org: Optional[str] = None
     org_source: Optional[str] = None
     bucket_map: Mapping[Tuple[str, Optional[str]], str] = field(default_factory=dict)
+    flavour: Optional[Flavour] = None
+    flavour_source: Optional[str] = None
+    base_url_source: str = "influxdb-python's default host and port"
+    management: ManagementSettings = field(default_factory=ManagementSettings)
 
 
 _ENV_URL = ("INFLUX_HOST", "INFLUXDB_V2_URL")
 _ENV_TOKEN = ("INFLUX_TOKEN", "INFLUXDB_V2_TOKEN")
 _ENV_ORG = ("INFLUX_ORG", "INFLUXDB_V2_ORG", "INFLUX_ORG_ID")
+_ENV_FLAVOUR = ("INFLUX_COMPAT_FLAVOUR",)
+_ENV_MANAGEMENT = {
+    "token": ("INFLUX_MANAGEMENT_TOKEN",),
+    "account_id": ("INFLUX_ACCOUNT_ID",),
+    "cluster_id": ("INFLUX_CLUSTER_ID",),
+    "url": ("INFLUX_MANAGEMENT_URL",),
+}
 
 TOKEN_HELP = (
     "Give InfluxDB 2.x an API token: set the environment variable INFLUX_TOKEN "
@@ -183,6 +225,8 @@ def resolve_settings(
     url: Optional[str] = None,
     bucket_map: Optional[Mapping[object, str]] = None,
     env: Optional[Mapping[str, str]] = None,
+    flavour: Optional[str] = None,
+    management_options: Optional[Mapping[str, Optional[str]]] = None,
 ) -> Settings:
     """Resolve the client's settings from its arguments, the environment and the CLI config.
 
@@ -190,6 +234,9 @@ def resolve_settings(
         port 8086, a URL from the environment or the CLI config is used instead
     :param url: an explicit base URL (``http://host:8086``), overriding host/port
     :param env: the environment to read (``os.environ`` when None)
+    :param flavour: the server's flavour (``'core'``, ``'v2'``, ...); found out when None
+    :param management_options: Cloud Dedicated / Clustered Management API settings
+        (``token``, ``account_id``, ``cluster_id``, ``url``)
     """
     env = os.environ if env is None else env
     profile, profile_source = read_cli_config(env)
@@ -202,12 +249,19 @@ def resolve_settings(
     explicit_host = (host, port_int) != (DEFAULT_HOST, DEFAULT_PORT)
 
     base_url: Optional[str] = None
+    base_url_source = "influxdb-python's default host and port"
+    if explicit_host:
+        base_url_source = "the host= and port= arguments"
     if url:
         base_url = url.rstrip("/")
+        base_url_source = "the url= argument"
     elif not explicit_host:
-        env_url, _ = _first_env(env, _ENV_URL)
-        if not env_url and profile and profile.get("url"):
+        env_url, env_name = _first_env(env, _ENV_URL)
+        if env_url:
+            base_url_source = f"the environment variable {env_name}"
+        elif profile and profile.get("url"):
             env_url = str(profile["url"])
+            base_url_source = str(profile_source)
         if env_url:
             parts = urlsplit(env_url if "://" in env_url else "http://" + env_url)
             if ssl is True and parts.scheme == "http":
@@ -216,27 +270,13 @@ def resolve_settings(
     if base_url is None:
         base_url = f"{scheme}://{host}:{port_int}{prefix}"
 
-    token_source: Optional[str] = None
-    if token:
-        token_source = "the token= argument"
-    else:
-        token, name = _first_env(env, _ENV_TOKEN)
-        if token:
-            token_source = f"the environment variable {name}"
-        elif profile and profile.get("token"):
-            token = str(profile["token"])
-            token_source = profile_source
-
-    org_source: Optional[str] = None
-    if org:
-        org_source = "the org= argument"
-    else:
-        org, name = _first_env(env, _ENV_ORG)
-        if org:
-            org_source = f"the environment variable {name}"
-        elif profile and profile.get("org"):
-            org = str(profile["org"])
-            org_source = profile_source
+    token, token_source = _resolve("token", token, env, _ENV_TOKEN, profile, profile_source)
+    org, org_source = _resolve("org", org, env, _ENV_ORG, profile, profile_source)
+    flavour_name, flavour_source = _resolve("flavour", flavour, env, _ENV_FLAVOUR, None, None)
+    management = ManagementSettings(**{
+        key: _resolve(key, (management_options or {}).get(key), env, names, None, None)[0]
+        for key, names in _ENV_MANAGEMENT.items()
+    })
 
     return Settings(
         base_url=base_url,
@@ -249,4 +289,27 @@ def resolve_settings(
         org=org or None,
         org_source=org_source,
         bucket_map=_normalise_bucket_map(bucket_map),
+        flavour=parse_flavour(flavour_name, str(flavour_source)) if flavour_name else None,
+        flavour_source=flavour_source,
+        base_url_source=base_url_source,
+        management=management,
     )
+
+
+def _resolve(
+    what: str,
+    given: Optional[str],
+    env: Mapping[str, str],
+    names: Tuple[str, ...],
+    profile: Optional[Dict[str, object]],
+    profile_source: Optional[str],
+) -> Tuple[Optional[str], Optional[str]]:
+    """One setting and where it came from: the argument, the environment, the CLI profile."""
+    if given:
+        return given, f"the {what}= argument"
+    value, name = _first_env(env, names)
+    if value:
+        return value, f"the environment variable {name}"
+    if profile and profile.get(what):
+        return str(profile[what]), profile_source
+    return None, None

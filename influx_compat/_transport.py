@@ -24,20 +24,21 @@ import random
 import threading
 import time
 import warnings
-from typing import Any, Dict, Mapping, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from influx_compat._config import TOKEN_HELP, Credentials, Settings
+from influx_compat._config import TOKEN_HELP, Settings
 from influx_compat.exceptions import (
     AuthenticationError,
     InfluxDBClientError,
     InfluxDBServerError,
 )
 
-__all__ = ["Transport", "error_message", "RETRY_STATUSES"]
+__all__ = ["Auth", "Transport", "error_message", "RETRY_STATUSES"]
 
 log = logging.getLogger("influx_compat")
 
@@ -46,6 +47,23 @@ _BACKOFF_BASE = 0.01
 _BACKOFF_CAP = 30.0
 _unverified_warned = False
 _unverified_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Auth:
+    """How every request of a client authenticates; decided by the core, applied here.
+
+    :ivar token: sent as ``Authorization: Token <token>``
+    :ivar basic: ``(user, password)`` sent as HTTP Basic when there is no token
+    :ivar described: which credentials these are, for error messages (no secret)
+    :ivar help: what to do when the server refuses them
+    """
+
+    token: Optional[str] = field(default=None, repr=False)
+    basic: Optional[Tuple[str, str]] = field(default=None, repr=False)
+    described: str = "no credentials"
+    help: str = TOKEN_HELP
+    server: str = "InfluxDB 2.x"
 
 
 class _SocketOptionsAdapter(HTTPAdapter):
@@ -135,7 +153,8 @@ class Transport:
         self.proxies = dict(proxies or {})
         self.headers = dict(headers or {})
         self.gzip = gzip
-        self.credentials = settings.credentials
+        self.auth = Auth()
+        self.observer: Optional[Callable[[requests.Response], None]] = None
         scheme = settings.base_url.split("://", 1)[0]
         adapter = _SocketOptionsAdapter(
             pool_connections=int(pool_size),
@@ -149,27 +168,19 @@ class Transport:
 
     # -- credentials -------------------------------------------------------
 
-    def set_credentials(self, credentials: Credentials) -> None:
-        """Replace the credentials (``switch_user``)."""
-        self.credentials = credentials
-
     @property
     def has_token(self) -> bool:
-        return self.credentials.token is not None or "Authorization" in self.headers
+        """True when requests carry a token (the core's decision, or a user's own header)."""
+        return self.auth.token is not None or "Authorization" in self.headers
 
-    def _auth(self, headers: Dict[str, str], v1: bool) -> Optional[Tuple[str, str]]:
+    def _auth(self, headers: Dict[str, str]) -> Optional[Tuple[str, str]]:
         """Set the Authorization header; return a Basic auth tuple for requests, if any."""
         if "Authorization" in headers:
             return None
-        creds = self.credentials
-        if creds.token is not None:
-            headers["Authorization"] = "Token " + creds.token
+        if self.auth.token is not None:
+            headers["Authorization"] = "Token " + self.auth.token
             return None
-        if creds.username is not None and creds.password is not None:
-            # Without a token, 1.x credentials go with every request, as influxdb-python sent them
-            # (2.x checks them on /write and /query; /ping ignores them).
-            return (creds.username, creds.password)
-        return None
+        return self.auth.basic
 
     # -- requests ----------------------------------------------------------
 
@@ -179,25 +190,28 @@ class Transport:
         path: str,
         params: Optional[Mapping[str, Any]] = None,
         data: Any = None,
-        headers: Optional[Mapping[str, str]] = None,
+        headers: Optional[Mapping[str, Optional[str]]] = None,
         stream: bool = False,
         expected: Any = (200,),
-        v1: bool = False,
         raw: bool = False,
     ) -> requests.Response:
         """Send one request and map error answers to exceptions.
 
         :param path: path below the base URL, with or without a leading ``/``
+        :param headers: headers for this request; a None value removes one of
+            the client's headers (e.g. a Content-Type the server refuses)
         :param expected: status code or codes that count as success
-        :param v1: the endpoint is one of 2.x's 1.x-compatible ones (/write,
-            /query), which also accept HTTP Basic credentials
         :param raw: return the response whatever its status
         """
         url = self.settings.base_url + "/" + path.lstrip("/")
         send_headers = dict(self.headers)
-        if headers:
-            send_headers.update(headers)
-        auth = self._auth(send_headers, v1)
+        for name, value in (headers or {}).items():
+            if value is None:
+                for existing in [k for k in send_headers if k.lower() == name.lower()]:
+                    del send_headers[existing]
+            else:
+                send_headers[name] = value
+        auth = self._auth(send_headers)
         if self.gzip and data is not None:
             import gzip as _gzip
 
@@ -207,6 +221,8 @@ class Transport:
             send_headers["Content-Encoding"] = "gzip"
             send_headers.setdefault("Accept-Encoding", "gzip")
         response = self._send(method, url, auth, params or {}, data, stream, send_headers)
+        if self.observer is not None:
+            self.observer(response)
         if raw:
             return response
         codes = (expected,) if isinstance(expected, int) else tuple(expected)
@@ -259,12 +275,11 @@ class Transport:
         if 500 <= status < 600:
             return InfluxDBServerError(f"{status}: {message}" if message else str(status))
         if status in (401, 403):
-            tried = self.credentials.describe()
+            tried = self.auth.described
             if "Authorization" in self.headers:
                 tried = "the Authorization header given in headers="
-            return AuthenticationError(
-                f"{message} (InfluxDB 2.x refused {tried}. {TOKEN_HELP})", status
-            )
+            return AuthenticationError(f"{message} ({self.auth.server} refused {tried}. {self.auth.help})",
+                                       status)
         return InfluxDBClientError(message, status)
 
     def close(self) -> None:

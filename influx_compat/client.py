@@ -22,26 +22,15 @@ from urllib.parse import urlparse
 
 import requests
 
-from influx_compat import line_protocol
-from influx_compat._config import Credentials, resolve_settings
-from influx_compat._core import WIRE_PRECISION, Core
+from influx_compat import _writer
+from influx_compat._config import Credentials
+from influx_compat._core import Core
 from influx_compat._influxql import quote_ident, quote_literal
-from influx_compat._transport import Transport
-from influx_compat.exceptions import (
-    InfluxDBClientError,
-    InfluxDBServerError,
-    InvalidPointError,
-    PartialWriteError,
-    WriteClientError,
-    WriteProgress,
-    WriteServerError,
-)
+from influx_compat.exceptions import InfluxDBClientError
 from influx_compat.resultset import ResultSet
 
 __all__ = ["InfluxDBClient"]
 
-_PRECISIONS = ("n", "u", "ms", "s", "m", "h", None)
-_CONSISTENCIES = ("any", "one", "quorum", "all", None)
 _udp_warned = False
 _udp_lock = threading.Lock()
 
@@ -78,12 +67,23 @@ class InfluxDBClient:
     :param bucket_map: ``{'db': 'bucket', 'db/rp': 'bucket', ('db', 'rp'):
         'bucket'}``: buckets for databases and retention policies, overriding
         the server's DBRP mappings (keyword only)
+    :param flavour: the server's kind: ``'v2'``, ``'serverless'``, ``'core'``,
+        ``'enterprise'``, ``'dedicated'`` or ``'clustered'``; None reads it
+        from the server's answers (keyword only; env ``INFLUX_COMPAT_FLAVOUR``)
+    :param management_token: Cloud Dedicated / Clustered management token,
+        for database management (keyword only; env ``INFLUX_MANAGEMENT_TOKEN``)
+    :param account_id: Cloud Dedicated account ID (keyword only)
+    :param cluster_id: Cloud Dedicated cluster ID (keyword only)
 
     On InfluxDB 2.x: credentials are resolved once, in this order: the
     ``token``/``org`` arguments, the environment, the influx CLI's active
     config; without a token, ``username``/``password`` (other than
     ``root``/``root``) are sent as HTTP Basic credentials to the
     1.x-compatible endpoints, which 2.x accepts for v1 authorizations.
+
+    On InfluxDB 3: the token (or a ``password`` holding one) goes in the
+    ``Authorization`` header of every request; a retention policy ``rp`` of
+    database ``db`` is the database ``db/rp``.
     """
 
     def __init__(
@@ -112,6 +112,10 @@ class InfluxDBClient:
         org: Optional[str] = None,
         url: Optional[str] = None,
         bucket_map: Optional[Mapping[Any, str]] = None,
+        flavour: Optional[str] = None,
+        management_token: Optional[str] = None,
+        account_id: Optional[str] = None,
+        cluster_id: Optional[str] = None,
     ) -> None:
         self.__host = host
         self.__port = int(port)
@@ -141,17 +145,17 @@ class InfluxDBClient:
         if cert:
             self._session.cert = cert
 
-        settings = resolve_settings(
-            host=host, port=self.__port, username=username, password=password, ssl=ssl,
-            path=path, token=token, org=org, url=url, bucket_map=bucket_map,
-        )
-        self.__baseurl = settings.base_url
-        self._transport = Transport(
-            settings, session=self._session, verify_ssl=self._verify_ssl, timeout=timeout,
-            retries=retries, pool_size=pool_size, proxies=self._proxies, headers=self._headers,
+        self._core = Core.from_options(
+            host=host, port=self.__port, username=username, password=password, ssl=ssl, path=path,
+            token=token, org=org, url=url, bucket_map=bucket_map, flavour=flavour,
+            management_options={"token": management_token, "account_id": account_id,
+                                "cluster_id": cluster_id},
+            session=self._session, verify_ssl=self._verify_ssl, timeout=timeout, retries=retries,
+            pool_size=pool_size, proxies=self._proxies, headers=self._headers,
             socket_options=socket_options, gzip=gzip,
         )
-        self._core = Core(settings, self._transport)
+        self._transport = self._core.transport
+        self.__baseurl = self._core.settings.base_url
 
     # -- properties kept from 5.3.2 ----------------------------------------
 
@@ -223,7 +227,7 @@ class InfluxDBClient:
         """
         self._username = username
         self._password = password
-        self._transport.set_credentials(Credentials(username=username, password=password))
+        self._core.set_credentials(Credentials(username=username, password=password))
 
     def close(self) -> None:
         """Close the HTTP session."""
@@ -256,20 +260,18 @@ class InfluxDBClient:
         """
         if isinstance(data, (dict, list)):
             data = json.dumps(data)
-        v1 = url.strip("/") in ("write", "query", "ping")
         return self._transport.request(
             method, url, params=params, data=data, headers=headers, stream=stream,
-            expected=expected_response_code, v1=v1,
+            expected=expected_response_code,
         )
 
     def ping(self) -> str:
         """Check connectivity to InfluxDB.
 
         :returns: the version of the InfluxDB the client is connected to
-            (2.x answers ``v2.x.y``, as its ``X-Influxdb-Version`` header says)
+            (2.x answers ``v2.x.y``, 3.x ``3.x.y``, as their ``X-Influxdb-Version`` header says)
         """
-        response = self._core.ping()
-        return str(response.headers["X-Influxdb-Version"])
+        return self._core.ping()
 
     # -- writing -------------------------------------------------------------
 
@@ -293,22 +295,16 @@ class InfluxDBClient:
         used (1.x refused such a write).
         """
         params = dict(params or {})
-        database = params.get("db") or self._database
+        database = self._require_database(params.get("db") or self._database, "write")
         precision = params.get("precision")
-        wire, scale = _wire_precision(precision)
         if protocol == "json":
-            body = line_protocol._serialize_points(
-                data["points"], precision=precision, tags=data.get("tags"),
-                measurement=data.get("measurement"), scale=scale,
-            )
+            body = _writer.encode_json(data["points"], precision, data.get("tags"), data.get("measurement"))
         elif protocol == "line":
-            lines = [data] if isinstance(data, str) else list(data)
-            body = _join_lines(lines, scale)
+            body = _writer.encode_lines([data] if isinstance(data, (str, bytes)) else list(data), None)
         else:
-            body = data
-        self._core.write(_encode(body), self._require_database(database, "write"),
-                         params.get("rp"), wire if precision is not None else None,
-                         params.get("consistency"))
+            body = data.encode("utf-8") if isinstance(data, str) else data
+        self._core.write_body(body, database, params.get("rp"), precision, params.get("consistency"),
+                              rescale=protocol != "json")
         return True
 
     def write_points(
@@ -342,46 +338,11 @@ class InfluxDBClient:
         refused batch raises an error whose ``points_written`` tells how many
         points of earlier batches were stored.
         """
-        if time_precision not in _PRECISIONS:
-            raise InvalidPointError(
-                "Invalid time precision is given. (use 'n', 'u', 'ms', 's', 'm' or 'h')"
-            )
-        if consistency not in _CONSISTENCIES:
-            raise InvalidPointError(f"Invalid consistency: {consistency}")
         if self.__use_udp:
             _warn_udp()
-        database = self._require_database(database or self._database, "write_points")
-        wire, scale = WIRE_PRECISION[time_precision]
-        if protocol == "line" and isinstance(points, str):
-            points = [points]
-        if batch_size and batch_size > 0:
-            batches: Iterable[Any] = _batches(points, batch_size)
-        else:
-            batches = (points,)
-        written = 0
-        for index, batch in enumerate(batches):
-            batch = batch if isinstance(batch, list) else list(batch)
-            try:
-                if protocol == "json":
-                    body = line_protocol._serialize_points(
-                        batch, precision=time_precision, tags=tags, scale=scale,
-                        start_index=written,
-                    )
-                else:
-                    body = _join_lines(batch, scale)
-            except InvalidPointError as exc:
-                raise _with_progress(exc, index, written, len(batch)) from None
-            try:
-                self._core.write(_encode(body), database, retention_policy,
-                                 wire if time_precision is not None else None, consistency)
-            except (InfluxDBClientError, InfluxDBServerError) as exc:
-                stored = getattr(exc, "lines_written", 0)  # halves of a 413-split batch
-                raise _batch_error(exc, index, written + stored, len(batch) - stored) from None
-            except requests.exceptions.RequestException as exc:
-                stored = getattr(exc, "lines_written", 0)
-                _annotate(exc, index, written + stored, len(batch) - stored)
-                raise
-            written += len(batch)
+        self._core.write_points(points, time_precision,
+                                self._require_database(database or self._database, "write_points"),
+                                retention_policy, tags, batch_size, protocol, consistency)
         return True
 
     def send_packet(self, packet: Any, protocol: str = "json",
@@ -480,20 +441,14 @@ class InfluxDBClient:
 
         :param dbname: the name of the database to create
         """
-        if not self._transport.has_token:
-            self.query(f"CREATE DATABASE {quote_ident(dbname)}", method="POST")
-            return
-        self._core.management.create_database(dbname)
+        self._core.create_database(dbname)
 
     def drop_database(self, dbname: str) -> None:
         """Drop a database: on 2.x every bucket and mapping of it.
 
         :param dbname: the name of the database to drop
         """
-        if not self._transport.has_token:
-            self.query(f"DROP DATABASE {quote_ident(dbname)}", method="POST")
-            return
-        self._core.management.drop_database(dbname)
+        self._core.drop_database(dbname)
 
     def get_list_database(self) -> List[Dict[str, str]]:
         """Get the list of databases in InfluxDB.
@@ -501,9 +456,7 @@ class InfluxDBClient:
         :returns: all databases, ``[{'name': 'db1'}, ...]``; 2.x's system
             buckets are left out
         """
-        if not self._transport.has_token:
-            return list(self.query("SHOW DATABASES").get_points())  # type: ignore[union-attr]
-        return self._core.management.list_databases()
+        return self._core.list_databases()
 
     # -- measurements and series ---------------------------------------------
 
@@ -668,15 +621,6 @@ class InfluxDBClient:
 # -- helpers -------------------------------------------------------------------
 
 
-def _wire_precision(precision: Optional[str]) -> Any:
-    try:
-        return WIRE_PRECISION[precision]
-    except KeyError:
-        raise InvalidPointError(
-            f"Invalid time precision {precision!r}: use 'n', 'u', 'ms', 's', 'm' or 'h'"
-        ) from None
-
-
 def _series_statement(verb: str, measurement: Optional[str], tags: Optional[Dict[str, Any]]) -> str:
     """``SHOW SERIES`` / ``DROP SERIES`` with 5.3.2's clauses, every name and value quoted."""
     text = verb
@@ -713,94 +657,6 @@ def _as_msgpack_result(result: Dict[str, Any]) -> Dict[str, Any]:
     if "series" not in result and "error" not in result:
         result["series"] = []
     return result
-
-
-def _encode(body: Any) -> bytes:
-    return body.encode("utf-8") if isinstance(body, str) else body
-
-
-def _join_lines(lines: List[str], scale: int) -> str:
-    if scale != 1:
-        lines = line_protocol._rescale_line_timestamps(lines, scale)
-    return "\n".join(lines) + "\n"
-
-
-def _batches(iterable: Iterable[Any], size: int) -> Iterator[List[Any]]:
-    """Slices of ``size`` items; the input is read lazily (generators stay lazy)."""
-    if isinstance(iterable, list):  # slices are cheaper than islice, and the list is already there
-        for start in range(0, len(iterable), size):
-            yield iterable[start:start + size]
-        return
-    iterator = iter(iterable)
-    while True:
-        batch = list(itertools.islice(iterator, size))
-        if not batch:
-            return
-        yield batch
-
-
-def _progress_text(index: int, written: int, in_batch: int) -> str:
-    """``written``: every point stored before this part of the batch (resume from there)."""
-    first = written
-    return (f"batch {index} (points {first}..{first + in_batch - 1}); "
-            f"{written} points before them (earlier batches, and any first part of this batch "
-            f"sent after a 413) were written")
-
-
-def _with_progress(exc: InvalidPointError, index: int, written: int,
-                   in_batch: int) -> InvalidPointError:
-    new = InvalidPointError(
-        f"{exc.content} -- nothing of {_progress_text(index, written, in_batch)} was sent"
-    )
-    new.points_written = written  # type: ignore[attr-defined]
-    new.batch_index = index  # type: ignore[attr-defined]
-    return new
-
-
-def _batch_error(exc: Exception, index: int, written: int, in_batch: int) -> Exception:
-    if isinstance(exc, InfluxDBServerError):
-        new_server = WriteServerError(
-            f"{exc} -- {_progress_text(index, written, in_batch)}; the points of this batch "
-            "may not have been stored"
-        )
-        new_server._set_progress(index, written, in_batch, None)
-        return new_server
-    assert isinstance(exc, InfluxDBClientError)
-    content = str(exc.content)
-    if exc.code == 422 and "partial write" in content:
-        dropped = _dropped(content)
-        new: WriteProgress = PartialWriteError(
-            f"{content} -- {dropped if dropped is not None else 'some'} of the {in_batch} points "
-            f"of {_progress_text(index, written, in_batch)}; the other points of this batch "
-            "were written",
-            exc.code,
-        )
-        new._set_progress(index, written, in_batch, dropped)
-        return new  # type: ignore[return-value]
-    if exc.code is None or exc.code == 401 or exc.code == 403 or type(exc) is not InfluxDBClientError:
-        if not isinstance(exc, WriteProgress):
-            exc.points_written = written  # type: ignore[attr-defined]
-            exc.batch_index = index  # type: ignore[attr-defined]
-        return exc
-    new_client = WriteClientError(
-        f"{content} -- nothing of {_progress_text(index, written, in_batch)} was written",
-        exc.code,
-    )
-    new_client._set_progress(index, written, in_batch, in_batch)
-    return new_client
-
-
-def _dropped(message: str) -> Optional[int]:
-    import re
-
-    m = re.search(r"dropped=(\d+)", message)
-    return int(m.group(1)) if m else None
-
-
-def _annotate(exc: Exception, index: int, written: int, in_batch: int) -> None:
-    exc.batch_index = index  # type: ignore[attr-defined]
-    exc.points_written = written  # type: ignore[attr-defined]
-    exc.points_in_batch = in_batch  # type: ignore[attr-defined]
 
 
 def _read_chunked(chunks: Iterable[Dict[str, Any]], raise_errors: bool) -> Iterator[ResultSet]:

@@ -8,24 +8,40 @@ subclasses of one of those two::
     InfluxDBError                      common base (new; catches everything below)
     ├── InfluxDBClientError(content, code=None)     4xx answers, statement errors
     │   ├── AuthenticationError        401/403: which credentials were tried
-    │   ├── UnsupportedOperationError  a 1.x feature with no 2.x equivalent
+    │   │   └── WriteAuthenticationError   ... refusing a batch          [.progress]
+    │   ├── UnsupportedOperationError  a 1.x feature the server does not have
     │   │                              (.statement names the InfluxQL, if any)
-    │   ├── DatabaseNotFoundError      no bucket and no DBRP mapping for a database
+    │   ├── DatabaseNotFoundError      no bucket / database for a 1.x database
+    │   │   └── WriteDatabaseNotFoundError ... found when writing a batch [.progress]
+    │   ├── LimitExceededError         a server limit (databases, tables, columns)
     │   ├── InvalidPointError          also a ValueError: bad point, precision...
-    │   └── WriteClientError           a batch the server refused (4xx)
-    │       └── PartialWriteError      2.x's 422: some points of the batch dropped
+    │   │   └── InvalidBatchError      ... found in batch k, before it was sent [.progress]
+    │   └── WriteClientError           a batch the server refused (4xx)  [.progress]
+    │       ├── PartialWriteError      some points stored, some rejected [.progress, .rejected]
+    │       └── WriteLimitError        also a LimitExceededError         [.progress]
     └── InfluxDBServerError(content)   5xx answers
-        └── WriteServerError           a batch that failed with a 5xx
+        └── WriteServerError           a batch that failed with a 5xx    [.progress]
 
-Errors raised by a batched write carry :class:`WriteProgress` attributes
-(``batch_index``, ``points_written``, ``points_in_batch``, ``dropped``) so a
-caller can resume without losing or duplicating points.  No exception text ever
+    requests.exceptions.ConnectionError
+    └── WriteConnectionError           a batch that could not be sent   [.progress]
+    requests.exceptions.Timeout
+    └── WriteTimeoutError              a batch with no answer in time   [.progress]
+
+Every class marked ``[.progress]`` is a :class:`WriteProgress`: it is raised
+with a frozen :class:`Progress` (``batch_index``, ``points_written``,
+``points_in_batch``, ``dropped``), also readable as attributes of the error, so
+a caller can resume with ``points[exc.points_written:]`` without losing or
+duplicating points.  The two ``requests`` subclasses keep old ``except
+requests.exceptions.ConnectionError`` clauses working.  No exception text ever
 contains the API token.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Optional, Tuple, Union
+
+import requests
 
 __all__ = [
     "InfluxDBError",
@@ -34,11 +50,20 @@ __all__ = [
     "AuthenticationError",
     "UnsupportedOperationError",
     "DatabaseNotFoundError",
+    "LimitExceededError",
     "InvalidPointError",
+    "Progress",
+    "RejectedLine",
     "WriteProgress",
+    "InvalidBatchError",
     "WriteClientError",
     "PartialWriteError",
+    "WriteLimitError",
+    "WriteAuthenticationError",
+    "WriteDatabaseNotFoundError",
     "WriteServerError",
+    "WriteConnectionError",
+    "WriteTimeoutError",
 ]
 
 
@@ -100,6 +125,14 @@ class DatabaseNotFoundError(InfluxDBClientError):
         self.database = database
 
 
+class LimitExceededError(InfluxDBClientError):
+    """A server limit was reached: ``limit`` names it (databases, tables, columns)."""
+
+    def __init__(self, content: str, code: Optional[int] = None, limit: Optional[str] = None):
+        super().__init__(content, code)
+        self.limit = limit
+
+
 class InvalidPointError(InfluxDBClientError, ValueError):
     """A point, timestamp or option that cannot be written; raised before sending.
 
@@ -108,15 +141,17 @@ class InvalidPointError(InfluxDBClientError, ValueError):
     """
 
 
-class WriteProgress:
+@dataclass(frozen=True)
+class Progress:
     """Where a batched write stopped.
 
     :ivar batch_index: 0-based index of the batch that failed
-    :ivar points_written: points of the earlier batches, all stored
-    :ivar points_in_batch: points in the failed batch
+    :ivar points_written: points stored before the failure: every point of
+        the earlier batches, and the halves of this batch stored after a 413
+    :ivar points_in_batch: points of the failed batch from ``points_written`` on
     :ivar dropped: points of the failed batch the server reported as not
-        stored (equal to ``points_in_batch`` when the whole batch was refused,
-        None when unknown, e.g. a connection error)
+        stored (``points_in_batch`` when the whole batch was refused, None
+        when unknown, e.g. a connection error)
     """
 
     batch_index: int = 0
@@ -124,22 +159,128 @@ class WriteProgress:
     points_in_batch: int = 0
     dropped: Optional[int] = None
 
-    def _set_progress(
-        self, batch_index: int, points_written: int, points_in_batch: int, dropped: Optional[int]
-    ) -> None:
-        self.batch_index = batch_index
-        self.points_written = points_written
-        self.points_in_batch = points_in_batch
-        self.dropped = dropped
+
+class RejectedLine(NamedTuple):
+    """One line of a batch the server rejected (InfluxDB 3 partial writes).
+
+    :ivar index: 0-based index of the point in the whole write
+    :ivar line_number: 1-based line number in the batch as the server counted it
+    :ivar message: the server's reason
+    :ivar original_line: the start of the line, as the server quoted it
+    """
+
+    index: int
+    line_number: int
+    message: str
+    original_line: str
+
+
+class WriteProgress:
+    """Base of every error raised by a write: it carries a :class:`Progress`.
+
+    The progress is given when the error is raised (keyword ``progress``)
+    and never changes; ``batch_index``, ``points_written``,
+    ``points_in_batch`` and ``dropped`` read it.
+    """
+
+    progress: Progress = Progress()
+
+    def _init_progress(self, progress: Optional[Progress]) -> None:
+        self.progress = progress if progress is not None else Progress()
+
+    @property
+    def batch_index(self) -> int:
+        return self.progress.batch_index
+
+    @property
+    def points_written(self) -> int:
+        return self.progress.points_written
+
+    @property
+    def points_in_batch(self) -> int:
+        return self.progress.points_in_batch
+
+    @property
+    def dropped(self) -> Optional[int]:
+        return self.progress.dropped
+
+
+class InvalidBatchError(WriteProgress, InvalidPointError):
+    """A bad point in batch ``batch_index``; that batch and the later ones were not sent."""
+
+    def __init__(self, content: str, progress: Optional[Progress] = None) -> None:
+        super().__init__(content)
+        self._init_progress(progress)
 
 
 class WriteClientError(WriteProgress, InfluxDBClientError):
     """The server refused a batch of points with a 4xx answer."""
 
+    def __init__(self, content: Union[str, bytes, Any], code: Optional[int] = None,
+                 progress: Optional[Progress] = None) -> None:
+        super().__init__(content, code)
+        self._init_progress(progress)
+
 
 class PartialWriteError(WriteClientError):
-    """InfluxDB 2.x stored some points of a batch and dropped ``dropped`` of them (422)."""
+    """The server stored some points of a batch and rejected ``dropped`` of them.
+
+    InfluxDB 2.x answers 422 with the count; InfluxDB 3 answers with each
+    rejected line, listed in ``rejected`` (:class:`RejectedLine`).
+    """
+
+    def __init__(self, content: Union[str, bytes, Any], code: Optional[int] = None,
+                 progress: Optional[Progress] = None, rejected: Tuple[RejectedLine, ...] = ()) -> None:
+        super().__init__(content, code, progress)
+        self.rejected = rejected
+
+
+class WriteLimitError(WriteClientError, LimitExceededError):
+    """A batch refused because a server limit (databases, tables, columns) was reached."""
+
+    def __init__(self, content: str, code: Optional[int] = None, progress: Optional[Progress] = None,
+                 limit: Optional[str] = None) -> None:
+        WriteClientError.__init__(self, content, code, progress)
+        self.limit = limit
+
+
+class WriteAuthenticationError(WriteProgress, AuthenticationError):
+    """The server refused the credentials (401) or permissions (403) for a batch."""
+
+    def __init__(self, content: Union[str, bytes, Any], code: Optional[int] = None,
+                 progress: Optional[Progress] = None) -> None:
+        super().__init__(content, code)
+        self._init_progress(progress)
+
+
+class WriteDatabaseNotFoundError(WriteProgress, DatabaseNotFoundError):
+    """A batch whose database (bucket) does not exist."""
+
+    def __init__(self, content: str, database: Optional[str] = None, code: Optional[int] = None,
+                 progress: Optional[Progress] = None) -> None:
+        super().__init__(content, database, code)
+        self._init_progress(progress)
 
 
 class WriteServerError(WriteProgress, InfluxDBServerError):
     """A batch of points failed with a 5xx answer; its points may not be stored."""
+
+    def __init__(self, content: Any, progress: Optional[Progress] = None) -> None:
+        super().__init__(content)
+        self._init_progress(progress)
+
+
+class WriteConnectionError(WriteProgress, requests.exceptions.ConnectionError):
+    """A batch could not be sent (connection refused, reset, ...) after the retries."""
+
+    def __init__(self, message: str, progress: Optional[Progress] = None) -> None:
+        super().__init__(message)
+        self._init_progress(progress)
+
+
+class WriteTimeoutError(WriteProgress, requests.exceptions.Timeout):
+    """A batch got no answer within the client's timeout, after the retries."""
+
+    def __init__(self, message: str, progress: Optional[Progress] = None) -> None:
+        super().__init__(message)
+        self._init_progress(progress)

@@ -1,11 +1,12 @@
-"""A v1-to-v2 proxy: programs that speak InfluxDB 1.x HTTP reach InfluxDB 2.x unchanged.
+"""A v1 proxy: programs that speak InfluxDB 1.x HTTP reach InfluxDB 2.x or 3 unchanged.
 
 It serves 1.x's ``/ping``, ``/query`` and ``/write`` and translates them with
 the same core as :class:`~influx_compat.client.InfluxDBClient`: management
 statements (``CREATE DATABASE``, retention policies, users, grants,
-``DROP SERIES``, ...) go to the v2 API, writes go to ``/api/v2/write`` in the
-bucket mapped to (db, rp) with the precision 2.x understands, and the token is
-the proxy's, never the caller's.  It is a WSGI application, served by waitress
+``DROP SERIES``, ...) go to the server's management API (2.x's v2 API, 3.x's
+configure API), writes go through the same write pipeline (the bucket or
+database of (db, rp), the precisions the server understands), and the token
+is the proxy's, never the caller's.  It is a WSGI application, served by waitress
 (``pip install influx_compat[proxy]``)::
 
     INFLUX_HOST=https://influx2:8086 INFLUX_TOKEN=... INFLUX_ORG=my-org \\
@@ -28,9 +29,8 @@ from urllib.parse import parse_qs
 
 import requests
 
-from influx_compat import line_protocol
-from influx_compat._core import WIRE_PRECISION
-from influx_compat.client import InfluxDBClient
+from influx_compat._core import Core
+from influx_compat._writer import WIRE_PRECISION
 from influx_compat.exceptions import InfluxDBClientError, InfluxDBServerError
 
 __all__ = ["ProxyApp", "serve"]
@@ -47,14 +47,14 @@ _REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized
 class ProxyApp:
     """The WSGI application.
 
-    :param client_kwargs: how to reach InfluxDB 2.x: ``url``, ``token``, ``org``,
-        ``bucket_map``, ``timeout``, ``verify_ssl``, ... (else the environment, as for the client)
+    :param client_kwargs: how to reach the server: ``url``, ``token``, ``org``,
+        ``flavour``, ``bucket_map``, ``timeout``, ``verify_ssl``, ... (else the
+        environment, as for the client)
     :param user: ``(name, password)`` callers must give, or None to accept every caller
     """
 
     def __init__(self, user: Optional[Tuple[str, str]] = None, **client_kwargs: Any) -> None:
-        self.client = InfluxDBClient(**client_kwargs)
-        self.core = self.client._core
+        self.core = Core.from_options(**client_kwargs)
         self.user = user
 
     # -- WSGI --------------------------------------------------------------
@@ -86,8 +86,9 @@ class ProxyApp:
         except InfluxDBServerError as exc:
             return _json(start_response, 502, {"error": _message(exc)})
         except requests.exceptions.RequestException as exc:
-            log.warning("InfluxDB 2.x unreachable: %s", type(exc).__name__)
-            return _json(start_response, 502, {"error": f"InfluxDB 2.x unreachable: {type(exc).__name__}"})
+            log.warning("%s unreachable: %s", self.core.settings.base_url, type(exc).__name__)
+            return _json(start_response, 502, {"error": f"{self.core.settings.base_url} unreachable: "
+                                                        f"{type(exc).__name__}"})
 
     # -- endpoints -----------------------------------------------------------
 
@@ -105,7 +106,7 @@ class ProxyApp:
                 and hmac.compare_digest(name, self.user[0]) and hmac.compare_digest(password, self.user[1]))
 
     def _ping(self, start_response: StartResponse) -> Iterable[bytes]:
-        version = self.client.ping()
+        version = self.core.ping()
         start_response("204 No Content", [("X-Influxdb-Version", str(version)),
                                           ("X-Influxdb-Build", "influx_compat proxy")])
         return [b""]
@@ -139,12 +140,7 @@ class ProxyApp:
         precision = params.get("precision") or None
         if precision not in WIRE_PRECISION:
             return _json(start_response, 400, {"error": f"invalid precision {precision!r}"})
-        wire, scale = WIRE_PRECISION[precision]
-        if scale != 1:
-            lines = line_protocol._rescale_line_timestamps(body.decode("utf-8").splitlines(), scale)
-            body = ("\n".join(lines) + "\n").encode("utf-8")
-        self.core.write(body, database, params.get("rp") or None, wire if precision else None,
-                        params.get("consistency"))
+        self.core.write_body(body, database, params.get("rp") or None, precision, params.get("consistency"))
         start_response("204 No Content", [])
         return [b""]
 

@@ -1,0 +1,171 @@
+"""Reading ``/query`` answers into 1.x JSON, whatever the server sent.
+
+* MessagePack (2.x, as influxdb-python asked): maps, times as extension 5;
+* JSON (InfluxDB 3 always: its MessagePack encodes structs as positional
+  arrays, core/iox_v1_query_api/src/response/msgpack.rs);
+* chunked answers: one JSON document per line (1.x, 2.x), or documents
+  written back to back without newlines (InfluxDB 3,
+  core/iox_v1_query_api/src/response/json.rs), parsed as a stream.
+
+Times without ``epoch`` are shown as influxdb-python 5.3.2 showed them:
+``datetime.isoformat()`` of the time rounded to the microsecond, plus ``Z``.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from datetime import datetime, timedelta
+from typing import Any, Dict, Iterator, List, Optional
+
+import requests
+
+try:  # influxdb-python 5.3.2 required msgpack and asked for MessagePack answers; so do we when it is there
+    import msgpack as _msgpack
+except ImportError:  # pragma: no cover - JSON then
+    _msgpack = None
+
+__all__ = ["MSGPACK", "decode", "read_all", "json_stream", "line_chunks", "legacy_times"]
+
+MSGPACK = _msgpack is not None
+_SECOND_TEXT: Dict[int, str] = {}
+_UNPACK_TIME = struct.Struct(">QI").unpack
+_decoder = json.JSONDecoder()
+
+
+def decode(body: bytes, content_type: str) -> Any:
+    """A /query answer: MessagePack when the server sent it, else JSON."""
+    if content_type.startswith("application/x-msgpack") and _msgpack is not None:
+        return _msgpack.unpackb(body, ext_hook=_msgpack_ext, raw=False, strict_map_key=False)
+    return json.loads(body)
+
+
+def _second_text(seconds: int) -> str:
+    text = _SECOND_TEXT.get(seconds)
+    if text is None:
+        if len(_SECOND_TEXT) > 100_000:
+            _SECOND_TEXT.clear()
+        text = _SECOND_TEXT[seconds] = (datetime(1970, 1, 1) + timedelta(seconds=seconds)).isoformat()
+    return text
+
+
+def _legacy_time(seconds: int, nanos: int) -> str:
+    """5.3.2's text of a time: microseconds rounded half to even, as ``timedelta`` rounds."""
+    micros = round(nanos / 1000)
+    if micros >= 1_000_000:
+        seconds, micros = seconds + 1, micros - 1_000_000
+    text = _second_text(seconds)
+    return f"{text}.{micros:06d}Z" if micros else text + "Z"
+
+
+def _msgpack_ext(code: int, data: bytes) -> Any:
+    """Times in MessagePack answers (extension 5) as influxdb-python 5.3.2 showed them."""
+    if code != 5 or len(data) != 12:
+        assert _msgpack is not None
+        return _msgpack.ExtType(code, data)
+    seconds, nanos = _UNPACK_TIME(data)
+    return _legacy_time(seconds, nanos)
+
+
+def _rfc3339_to_legacy(text: Any) -> Any:
+    """``2020-01-01T00:00:00.500Z`` (InfluxDB 3's AutoSi) as 5.3.2 showed it: ``...00.500000Z``."""
+    if not isinstance(text, str) or not text.endswith("Z") or len(text) < 20 or text[10] != "T":
+        return text
+    try:
+        whole = datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
+                         int(text[14:16]), int(text[17:19]))
+    except ValueError:
+        return text
+    fraction = text[20:-1] if text[19] == "." else ""
+    if not fraction.isdigit() and fraction:
+        return text
+    seconds = (whole - datetime(1970, 1, 1)) // timedelta(seconds=1)
+    return _legacy_time(seconds, int(fraction.ljust(9, "0")[:9]) if fraction else 0)
+
+
+def legacy_times(answer: Dict[str, Any]) -> Dict[str, Any]:
+    """Rewrite the RFC3339 ``time`` column of a JSON answer as 5.3.2 showed times (in place)."""
+    for result in answer.get("results", ()):
+        for series in result.get("series", ()):
+            columns = series.get("columns") or ()
+            if not columns or columns[0] != "time":
+                continue
+            for row in series.get("values", ()):
+                if row:
+                    row[0] = _rfc3339_to_legacy(row[0])
+    return answer
+
+
+def read_all(response: Any) -> bytes:
+    """The whole body in large reads (requests reads 10 KiB at a time), connection kept alive."""
+    if not hasattr(response.raw, "release_conn"):  # a response built by hand (tests, adapters)
+        content: bytes = response.content
+        return content
+    try:
+        body: bytes = response.raw.read(decode_content=True)
+    except Exception:
+        response.close()
+        raise
+    response.raw.release_conn()
+    return body
+
+
+def line_chunks(response: requests.Response) -> Iterator[Dict[str, Any]]:
+    """The JSON documents of a chunked /query answer, one per line, as they arrive."""
+    try:
+        for line in response.iter_lines():
+            if line:
+                yield json.loads(line)
+    finally:
+        response.close()
+
+
+def json_stream(response: requests.Response, legacy: bool = False,
+                chunk_size: int = 64 * 1024) -> Iterator[Dict[str, Any]]:
+    """The JSON documents of a chunked answer, back to back or one per line, as they arrive.
+
+    Memory stays bounded by one document plus one read.
+
+    :param legacy: rewrite times as 5.3.2 showed them (answers without ``epoch``)
+    """
+    buffer = ""
+    try:
+        for piece in response.iter_content(chunk_size=chunk_size, decode_unicode=False):
+            buffer += piece.decode("utf-8") if isinstance(piece, bytes) else piece
+            buffer, documents = _split_documents(buffer)
+            for doc in documents:
+                yield legacy_times(doc) if legacy else doc
+        buffer, documents = _split_documents(buffer)
+        for doc in documents:
+            yield legacy_times(doc) if legacy else doc
+        if buffer.strip():
+            raise ValueError(f"truncated JSON document at the end of a chunked answer: {buffer[:80]!r}")
+    finally:
+        response.close()
+
+
+def _split_documents(buffer: str) -> "tuple[str, List[Dict[str, Any]]]":
+    """Complete documents at the start of ``buffer``, and what is left of it."""
+    documents: List[Dict[str, Any]] = []
+    position = 0
+    size = len(buffer)
+    while True:
+        while position < size and buffer[position] in " \t\r\n":
+            position += 1
+        if position >= size:
+            return "", documents
+        try:
+            doc, end = _decoder.raw_decode(buffer, position)
+        except json.JSONDecodeError:
+            return buffer[position:], documents  # incomplete: wait for more
+        documents.append(doc)
+        position = end
+
+
+def first_error(answer: Dict[str, Any]) -> Optional[str]:
+    """The error text of the first failed statement of an answer, if any."""
+    for result in answer.get("results", ()):
+        error = result.get("error")
+        if isinstance(error, str):
+            return error
+    return None

@@ -1,0 +1,258 @@
+"""The InfluxDB 3 backends: 3 Core and Enterprise, and the IOx data API of Dedicated and Clustered.
+
+What differs from 2.x, with the InfluxDB 3 source it follows:
+
+* names: 1.x database ``db`` is database ``db``; retention policy ``rp`` is
+  database ``db/rp`` (lower-cased; ``autogen``/``default`` are ``db``)
+  (core/iox_http/src/write/v1.rs, single_tenant/mod.rs);
+* auth: the token, or a legacy password that holds one, as ``Authorization:
+  Token`` on every request (influxdb3_server/src/http.rs); never ``u``/``p``;
+* writes: Core/Enterprise ``/api/v3/write_lp`` with ``accept_partial=true``,
+  so one bad line does not cost the batch; IOx ``/api/v2/write?bucket=``;
+  empty batches are not sent (the server answers 400 ``incoming write was empty``);
+* queries: ``/query`` with JSON answers (3.x MessagePack has no maps), no
+  ``application/json`` request content type (refused,
+  core/iox_v1_query_api/src/handler.rs), ``db=db/rp`` instead of the
+  ignored ``rp``, chunks parsed as concatenated JSON documents.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+from influx_compat._answers import decode, first_error, json_stream, legacy_times, read_all
+from influx_compat._config import Settings
+from influx_compat._flavour import Flavour
+from influx_compat._influxql import Statement
+from influx_compat._management_v3 import ManagementV3
+from influx_compat._transport import Transport, error_message
+from influx_compat.exceptions import (
+    DatabaseNotFoundError,
+    InfluxDBClientError,
+    LimitExceededError,
+    PartialWriteError,
+    Progress,
+    RejectedLine,
+)
+
+__all__ = ["V3Backend", "database_for", "check_database_name", "V3_TOKEN_HELP"]
+
+DEFAULT_POLICIES = ("", "autogen", "default")
+# core/data_types/src/namespace_name.rs: at most 64 characters of [A-Za-z0-9_-/];
+# influxdb3_server/src/http.rs: the first one alphanumeric, at most one '/'.
+_NAME_CHARS = re.compile(r"^[A-Za-z0-9_\-/]+$")
+_WRITE_LP_PRECISION = {"ns": "nanosecond", "us": "microsecond", "ms": "millisecond", "s": "second"}
+_TEXT_PLAIN = {"Content-Type": "text/plain; charset=utf-8"}
+V3_TOKEN_HELP = (
+    "InfluxDB 3 authenticates with tokens only: pass token=... (or the token as password=..., as "
+    "InfluxDB 3's docs tell 1.x users), or set INFLUX_TOKEN; create one with 'influxdb3 create token'."
+)
+_SCHEMA_HINTS = (
+    ("invalid column type", "InfluxDB 3 fixes a column's type at its first write, forever: write this "
+                            "field with the type it was first written with, or under a new name"),
+    ("tag and field", "InfluxDB 3 does not allow a tag and a field of the same name in one measurement"),
+    ("time", "InfluxDB 3 reserves the column name 'time' for the timestamp"),
+)
+_LIMIT_HELP = (
+    "InfluxDB 3 Core allows 5 databases (each 1.x retention policy other than autogen is a database "
+    "'db/rp'), 2000 tables and 500 columns per table; drop what is not needed (drop_database, "
+    "drop_retention_policy, drop_measurement), or use InfluxDB 3 Enterprise, whose limits are higher "
+    "and can be raised at start-up"
+)
+
+
+def check_database_name(name: str) -> str:
+    """A 3.x database name, or an InfluxDBClientError naming 3.x's rules, raised before sending."""
+    problem = None
+    if not name or len(name) > 64:
+        problem = "it must have 1 to 64 characters"
+    elif not _NAME_CHARS.match(name):
+        problem = "it may hold only letters, digits, '_', '-' and one '/'"
+    elif not name[0].isalnum():
+        problem = "it must start with a letter or a digit"
+    elif name.count("/") > 1:
+        problem = "it may hold one '/' only, between the database and the retention policy"
+    if problem:
+        raise InfluxDBClientError(
+            f"database name {name!r} cannot be used on InfluxDB 3: {problem} (a 1.x retention policy "
+            "'rp' of database 'db' is the database 'db/rp')", 400)
+    return name
+
+
+def database_for(database: str, retention_policy: Optional[str]) -> str:
+    """The 3.x database of a 1.x database and retention policy, validated."""
+    rp = (retention_policy or "").lower()
+    if rp in DEFAULT_POLICIES:
+        return check_database_name(database)
+    if "/" in database or "/" in rp:
+        raise InfluxDBClientError(
+            f"database {database!r} with retention policy {retention_policy!r}: InfluxDB 3 names a "
+            "retention policy's database 'db/rp', so neither may hold '/'", 400)
+    return check_database_name(f"{database}/{rp}")
+
+
+class V3Backend:
+    """One client's view of an InfluxDB 3 server.
+
+    :param settings: resolved settings
+    :param transport: the HTTP transport (its auth set by the core)
+    :param flavour: CORE, ENTERPRISE, DEDICATED or CLUSTERED
+    """
+
+    def __init__(self, settings: Settings, transport: Transport, flavour: Flavour) -> None:
+        self.flavour = flavour
+        self.transport = transport
+        self.settings = settings
+        self.management = ManagementV3(self, flavour, settings.management)
+
+    # -- names ---------------------------------------------------------------
+
+    def target(self, database: str, retention_policy: Optional[str]) -> str:
+        """The database points of (database, rp) go to; the client-side default policy applies."""
+        if not retention_policy:
+            retention_policy = self.management.default_policy(database)
+        return database_for(database, retention_policy)
+
+    # -- writing -----------------------------------------------------------
+
+    def write(self, body: bytes, database: str, retention_policy: Optional[str],
+              precision: Optional[str], consistency: Optional[str]) -> None:
+        if not body.strip():
+            return  # 3.x answers an empty write with 400 "incoming write was empty"
+        target = self.target(database, retention_policy)
+        if self.flavour.iox:
+            params = {"bucket": target, "precision": precision or "ns"}
+            path = "api/v2/write"
+        else:
+            params = {"db": target, "precision": _WRITE_LP_PRECISION[precision or "ns"],
+                      "accept_partial": "true"}
+            path = "api/v3/write_lp"
+        response = self.transport.request("POST", path, params=params, data=body, headers=_TEXT_PLAIN,
+                                          raw=True)
+        if response.status_code == 204:
+            return
+        raise self._write_error(response, target)
+
+    def _write_error(self, response: Any, target: str) -> Exception:
+        status = response.status_code
+        try:
+            payload = json.loads(response.content or b"null")
+        except ValueError:
+            payload = None
+        message = error_message(response)
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if status == 422 or "limit" in message and status == 400:
+            return LimitExceededError(f"{message} ({_LIMIT_HELP})", status, limit=_limit_name(message))
+        if isinstance(data, list) and data:
+            rejected = tuple(_rejected(item) for item in data if isinstance(item, dict))
+            return PartialWriteError(_hinted(message, rejected), status, Progress(dropped=len(rejected)),
+                                     rejected)
+        if isinstance(data, dict):
+            rejected = (_rejected(data),)
+            return InfluxDBClientError(_hinted(f"{message}: nothing of this batch was written", rejected),
+                                       status)
+        if self.flavour.iox and "partial write" in message:
+            found = re.search(r"(\d+) point", message)
+            return PartialWriteError(message, status, Progress(dropped=int(found.group(1)) if found else None))
+        if status == 404:
+            return DatabaseNotFoundError(
+                f"database not found: {target}: {message}. " + self.management.create_help(target),
+                database=target, code=404)
+        if status == 405 and not self.flavour.iox:
+            return InfluxDBClientError(
+                f"{message}: the server has no /api/v3/write_lp, so it is not InfluxDB 3 Core or "
+                "Enterprise; for Cloud Dedicated or Clustered pass flavour='dedicated'", 405)
+        return self.transport.error_for(response)
+
+    # -- querying ----------------------------------------------------------
+
+    def routes(self, statement: Statement) -> bool:
+        return self.management.routes(statement)
+
+    def execute(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
+        return self.management.execute(statement, params)
+
+    def query_params(self, text: str, params: Dict[str, Any]) -> Dict[str, Any]:
+        """The /query parameters 3.x reads: ``db`` names the policy's database, no ``rp``."""
+        out = {k: v for k, v in params.items() if k != "rp" and v is not None}
+        out["q"] = text
+        database = params.get("db")
+        if database:
+            out["db"] = self.target(str(database), params.get("rp") or None)
+        return out
+
+    def query(self, text: str, params: Dict[str, Any], method: str, chunked: bool,
+              expected: int) -> Any:
+        wire = self.query_params(text, params)
+        legacy = not wire.get("epoch")
+        # 3.x answers MessagePack with positional arrays, and refuses a JSON request content type.
+        headers: Dict[str, Optional[str]] = {"Accept": "application/json", "Content-Type": None}
+        response = self.transport.request(method if method in ("GET", "POST") else "GET", "query",
+                                          params=wire, stream=True, expected=expected, headers=headers)
+        if chunked:
+            return json_stream(response, legacy=legacy)
+        answer = decode(read_all(response), response.headers.get("Content-Type", ""))
+        if not isinstance(answer, dict):
+            raise InfluxDBClientError(f"unexpected /query answer from {self.flavour.product}: "
+                                      f"{type(answer).__name__}", response.status_code)
+        return legacy_times(answer) if legacy else answer
+
+    def run(self, text: str, database: Optional[str]) -> Dict[str, Any]:
+        """One statement on a 3.x database (already mapped): its result, errors raised."""
+        params: Dict[str, Any] = {"q": text}
+        if database:
+            params["db"] = database
+        headers: Dict[str, Optional[str]] = {"Accept": "application/json", "Content-Type": None}
+        response = self.transport.request("GET", "query", params=params, stream=True, headers=headers)
+        answer = decode(read_all(response), response.headers.get("Content-Type", ""))
+        error = first_error(answer)
+        if error is not None:
+            raise InfluxDBClientError(error)
+        result: Dict[str, Any] = (answer.get("results") or [{}])[0]
+        return result
+
+    # -- databases ---------------------------------------------------------
+
+    def create_database(self, name: str) -> None:
+        self.management.create_database(name)
+
+    def drop_database(self, name: str) -> None:
+        self.management.drop_database(name)
+
+    def list_databases(self) -> List[Dict[str, str]]:
+        return self.management.list_databases()
+
+    def version(self) -> str:
+        response = self.transport.request("GET", "ping", expected=(200, 204))
+        version = response.headers.get("X-Influxdb-Version")
+        if not version and response.status_code == 200:
+            try:
+                version = response.json().get("version")
+            except ValueError:
+                version = None
+        return str(version or "")
+
+
+def _rejected(item: Dict[str, Any]) -> RejectedLine:
+    number = int(item.get("line_number") or 0)
+    return RejectedLine(max(number - 1, 0), number, str(item.get("error_message", "")),
+                        str(item.get("original_line", "")))
+
+
+def _hinted(message: str, rejected: Tuple[RejectedLine, ...]) -> str:
+    hints = []
+    for line in rejected:
+        for needle, hint in _SCHEMA_HINTS:
+            if needle in line.message and hint not in hints:
+                hints.append(hint)
+    return message + "".join(f" ({hint})" for hint in hints)
+
+
+def _limit_name(message: str) -> Optional[str]:
+    lowered = message.lower()
+    for name in ("database", "table", "column"):
+        if name in lowered:
+            return name + "s"
+    return None

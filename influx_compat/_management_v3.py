@@ -1,0 +1,441 @@
+"""1.x management operations on InfluxDB 3: databases, retention policies, measurements, series.
+
+3 Core and Enterprise manage databases over REST (``/api/v3/configure/...``,
+influxdb3_server/src/http.rs); their InfluxQL has no management statements.
+A 1.x retention policy ``rp`` of database ``db`` is the database ``db/rp``
+with a retention period.  Cloud Dedicated and Clustered manage databases in
+a separate Management API; without its settings those calls raise.
+
+Users, grants, continuous queries and point deletes have no InfluxDB 3
+counterpart: they raise :class:`UnsupportedOperationError` naming what 3.x
+offers instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set
+
+from influx_compat._config import ManagementSettings
+from influx_compat._flavour import Flavour
+from influx_compat._influxql import (
+    InfluxQLSyntaxError,
+    Statement,
+    format_duration,
+    parse_error,
+    parse_retention,
+    quote_ident,
+    tokenize,
+)
+from influx_compat.exceptions import (
+    DatabaseNotFoundError,
+    InfluxDBClientError,
+    LimitExceededError,
+    UnsupportedOperationError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from influx_compat._backend_v3 import V3Backend
+
+__all__ = ["ManagementV3"]
+
+log = logging.getLogger("influx_compat")
+INTERNAL = "_internal"
+Handler = Callable[[Statement, Dict[str, Any]], Dict[str, Any]]
+
+_USERS = ("InfluxDB 3 has no InfluxQL users or privileges: authenticate with a token (token=..., or the "
+          "token as password=...); create and scope tokens with 'influxdb3 create token' (Enterprise: "
+          "resource tokens per database)")
+_CQS = ("InfluxDB 3 has no continuous queries: use a processing engine trigger (a Python plugin run on "
+        "a schedule, 'influxdb3 create trigger'), or downsample client-side with a SELECT ... GROUP BY "
+        "time() and write_points")
+_DELETE = ("InfluxDB 3 cannot delete points or series: drop the whole measurement (drop_measurement), "
+           "or give the database a retention period (create_retention_policy / alter_retention_policy) "
+           "and let old points expire")
+_INTO = ("InfluxDB 3's InfluxQL has no SELECT ... INTO: run the SELECT and write its rows with "
+         "write_points (into a database 'db/rp' for another retention policy)")
+
+
+def _series_key(name: str, tags: Dict[str, Any]) -> str:
+    """A 1.x series key: ``m,t1=v1,t2=v2`` (tags sorted, empty ones left out, escaped)."""
+
+    def esc(text: str) -> str:
+        return text.replace("\\", "\\\\").replace(",", "\\,").replace(" ", "\\ ").replace("=", "\\=")
+
+    parts = [name.replace(",", "\\,").replace(" ", "\\ ")]
+    parts += [f"{esc(k)}={esc(str(v))}" for k, v in sorted(tags.items()) if v not in (None, "")]
+    return ",".join(parts)
+
+
+class ManagementV3:
+    """The translations of 1.x management operations for one InfluxDB 3 client.
+
+    :param backend: the client's 3.x backend (requests and names)
+    :param flavour: CORE/ENTERPRISE (configure API) or DEDICATED/CLUSTERED
+    :param settings: the Management API settings of Dedicated and Clustered
+    """
+
+    def __init__(self, backend: V3Backend, flavour: Flavour, settings: ManagementSettings) -> None:
+        self.backend = backend
+        self.flavour = flavour
+        self.settings = settings
+        self._defaults: Dict[str, str] = {}
+        self._handlers = self.handlers()
+
+    # -- the configure API ---------------------------------------------------
+
+    def _configure(self, method: str, path: str, what: str, params: Optional[Dict[str, Any]] = None,
+                   body: Optional[Dict[str, Any]] = None) -> Any:
+        if self.flavour.iox:
+            raise UnsupportedOperationError(self._iox_help(what))
+        data = json.dumps(body).encode("utf-8") if body is not None else None
+        headers = {"Content-Type": "application/json"} if body is not None else None
+        return self.backend.transport.request(method, "api/v3/configure/" + path, params=params, data=data,
+                                              headers=headers, raw=True)
+
+    def _iox_help(self, what: str) -> str:
+        return (f"{what}: {self.flavour.product} manages databases in its Management API, not through "
+                "the data API this client talks to; create and drop them with 'influxctl database create "
+                "NAME' / 'influxctl database delete NAME' (or the Management API with a management "
+                "token: INFLUX_MANAGEMENT_TOKEN, and for Cloud Dedicated INFLUX_ACCOUNT_ID and "
+                "INFLUX_CLUSTER_ID)")
+
+    def create_help(self, target: str) -> str:
+        if self.flavour.iox:
+            return self._iox_help(f"create database {target!r}")
+        return f"Create it with client.create_database({target.split('/')[0]!r})"
+
+    def raw_databases(self) -> List[str]:
+        """Every 3.x database name (``db`` and ``db/rp``), ``_internal`` included."""
+        if self.flavour.iox:
+            raise UnsupportedOperationError(self._iox_help("list databases"))
+        response = self._configure("GET", "database", "list databases", params={"format": "json"})
+        if response.status_code != 200:
+            raise self.backend.transport.error_for(response)
+        return [str(row.get("iox::database", "")) for row in response.json()]
+
+    def _database_exists(self, database: str) -> bool:
+        return database in self.raw_databases()
+
+    def _create(self, name: str, seconds: int) -> bool:
+        """Create a database; False when it existed (409)."""
+        body: Dict[str, Any] = {"db": name}
+        if seconds:
+            body["retention_period"] = f"{seconds}s"
+        response = self._configure("POST", "database", f"create database {name!r}", body=body)
+        if response.status_code in (200, 201, 204):
+            return True
+        if response.status_code == 409:
+            return False
+        raise self._error(response)
+
+    def _error(self, response: Any) -> Exception:
+        exc = self.backend.transport.error_for(response)
+        if isinstance(exc, InfluxDBClientError) and exc.code == 422:
+            return LimitExceededError(
+                f"{exc.content} (InfluxDB 3 Core allows 5 databases, and each 1.x retention policy other "
+                "than autogen is a database 'db/rp': drop one, or use InfluxDB 3 Enterprise)",
+                exc.code, limit="databases")
+        return exc
+
+    def _set_retention(self, name: str, seconds: int) -> None:
+        body: Dict[str, Any] = {"db": name}
+        if seconds:
+            body["retention_period"] = f"{seconds}s"
+        response = self._configure("PUT", "database", f"alter database {name!r}", body=body)
+        if response.status_code == 404:
+            raise DatabaseNotFoundError(f"database not found: {name}", database=name, code=404)
+        if response.status_code not in (200, 204):
+            raise self._error(response)
+
+    def _delete(self, name: str) -> None:
+        response = self._configure("DELETE", "database", f"drop database {name!r}", params={"db": name})
+        if response.status_code not in (200, 204, 404):
+            raise self._error(response)
+
+    # -- databases -----------------------------------------------------------
+
+    def create_database(self, name: str) -> None:
+        """Database ``name``; nothing if it exists (1.x's CREATE DATABASE is idempotent)."""
+        if "/" in name:
+            raise InfluxDBClientError(
+                f"database name {name!r}: on InfluxDB 3 a '/' separates a database from a retention "
+                "policy ('db/rp'); use create_retention_policy for a policy", 400)
+        from influx_compat._backend_v3 import check_database_name
+
+        self._create(check_database_name(name), 0)
+
+    def drop_database(self, name: str) -> None:
+        """Database ``name`` and the databases of its retention policies; silent if none."""
+        for existing in self.raw_databases():
+            if existing == name or existing.startswith(name + "/"):
+                self._delete(existing)
+        self._defaults.pop(name, None)
+
+    def list_databases(self) -> List[Dict[str, str]]:
+        names: Dict[str, None] = {}
+        for name in self.raw_databases():
+            if name != INTERNAL:
+                names.setdefault(name.split("/", 1)[0], None)
+        return [{"name": n} for n in names]
+
+    def _policies(self, database: str) -> List[str]:
+        """The 3.x databases of a 1.x database: ``db`` and each ``db/rp``; database not found if none."""
+        if self.flavour.iox:  # its databases are listed by the Management API only
+            return [database]
+        found = [n for n in self.raw_databases() if n == database or n.startswith(database + "/")]
+        if not found:
+            raise DatabaseNotFoundError(f"database not found: {database}", database=database)
+        return sorted(found, key=lambda n: (n != database, n))
+
+    # -- retention policies --------------------------------------------------
+
+    def default_policy(self, database: str) -> Optional[str]:
+        """The policy this client made the default of a database (3.x has none of its own)."""
+        return self._defaults.get(database)
+
+    @staticmethod
+    def _seconds(duration: Any) -> int:
+        try:
+            return parse_retention(duration) if duration not in (None, "") else 0
+        except InfluxQLSyntaxError as exc:
+            raise parse_error(exc) from None
+
+    def _make_default(self, database: str, name: str) -> None:
+        if name.lower() in ("autogen", "default"):
+            self._defaults.pop(database, None)
+            return
+        self._defaults[database] = name
+        log.warning(
+            "InfluxDB 3 has no default retention policy: this client now writes and queries points of "
+            "%r without a retention policy in the database %r; other clients still use %r",
+            database, f"{database}/{name.lower()}", database)
+
+    def create_retention_policy(self, name: str, database: str, duration: Any, replication: Any = None,
+                                default: bool = False, shard_duration: Any = None) -> None:
+        """Database ``db/name`` with that retention period (replication and shard duration ignored)."""
+        from influx_compat._backend_v3 import database_for
+
+        seconds = self._seconds(duration)
+        if seconds and seconds < 3600:
+            raise InfluxDBClientError("retention policy duration must be at least 1h0m0s")
+        self._policies(database)
+        target = database_for(database, name)
+        if target == database:
+            self._set_retention(database, seconds)
+        elif not self._create(target, seconds):
+            self._set_retention(target, seconds)
+        if default:
+            self._make_default(database, name)
+
+    def alter_retention_policy(self, name: str, database: str, duration: Any = None,
+                               replication: Any = None, default: bool = False,
+                               shard_duration: Any = None) -> None:
+        from influx_compat._backend_v3 import database_for
+
+        target = database_for(database, name)
+        if target not in self._policies(database):
+            raise InfluxDBClientError(f"retention policy not found: {name}")
+        if duration not in (None, ""):
+            seconds = self._seconds(duration)
+            if seconds and seconds < 3600:
+                raise InfluxDBClientError("retention policy duration must be at least 1h0m0s")
+            self._set_retention(target, seconds)
+        if default:
+            self._make_default(database, name)
+
+    def drop_retention_policy(self, name: str, database: str) -> None:
+        from influx_compat._backend_v3 import database_for
+
+        target = database_for(database, name)
+        if target == database:
+            raise UnsupportedOperationError(
+                f"DROP RETENTION POLICY {name}: on InfluxDB 3 the default policy is the database "
+                f"{database!r} itself; drop it with drop_database({database!r})")
+        self._delete(target)
+        if self._defaults.get(database, "").lower() == name.lower():
+            self._defaults.pop(database, None)
+
+    def list_retention_policies(self, database: str) -> List[Dict[str, Any]]:
+        """1.x's rows: ``autogen`` for ``db``, one per ``db/rp``, durations from the server."""
+        default = (self._defaults.get(database) or "autogen").lower()
+        rows = []
+        for name in self._policies(database):
+            rp = "autogen" if name == database else name.split("/", 1)[1]
+            seconds = self._retention_of(name)
+            rows.append({"name": rp, "duration": format_duration(seconds),
+                         "shardGroupDuration": format_duration(_default_shard(seconds)),
+                         "replicaN": 1, "default": rp == default})
+        return rows
+
+    def _retention_of(self, database: str) -> int:
+        result = self.backend.run("SHOW RETENTION POLICIES", database)
+        for series in result.get("series", []):
+            columns = series.get("columns", [])
+            for row in series.get("values", []):
+                value = dict(zip(columns, row)).get("duration")
+                if isinstance(value, str):
+                    try:
+                        return parse_retention(value)
+                    except InfluxQLSyntaxError:
+                        return 0
+        return 0
+
+    # -- measurements and series ---------------------------------------------
+
+    def drop_measurement(self, measurement: str, database: Optional[str]) -> None:
+        """Delete the table in ``db`` and in every ``db/rp`` that has it."""
+        if not database:
+            raise InfluxDBClientError("database name required")
+        for name in self._policies(database):
+            response = self._configure("DELETE", "table", f"drop measurement {measurement!r}",
+                                       params={"db": name, "table": measurement})
+            if response.status_code not in (200, 204, 404):
+                raise self._error(response)
+
+    def _databases_of(self, statement: Statement, params: Dict[str, Any]) -> List[str]:
+        database = statement.args.get("database") or params.get("db")
+        if not database:
+            raise InfluxDBClientError("database name required")
+        rp = statement.args.get("retention_policy") or params.get("rp")
+        if rp and rp != "*":
+            from influx_compat._backend_v3 import database_for
+
+            return [database_for(database, rp)]
+        if self.flavour.iox:
+            return [self.backend.target(database, None)]
+        return self._policies(database)
+
+    def show_measurements(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
+        """SHOW MEASUREMENTS over every retention policy (database) of a 1.x database."""
+        rest = statement.args.get("rest", "")
+        names: Set[str] = set()
+        for database in self._databases_of(statement, params):
+            result = self.backend.run(("SHOW MEASUREMENTS " + rest).strip(), database)
+            for series in result.get("series", []):
+                names.update(str(v[0]) for v in series.get("values", []))
+        if not names:
+            return {}
+        return {"series": [{"name": "measurements", "columns": ["name"],
+                            "values": [[n] for n in sorted(names)]}]}
+
+    def show_series(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
+        """SHOW SERIES, which 3.x lacks: one ``SELECT * ... GROUP BY * LIMIT 1`` per measurement."""
+        rest = statement.args.get("rest", "")
+        match = re.match(r"^\s*(?:FROM\s+(?P<src>.*?))?\s*(?:WHERE\s+(?P<where>.*?))?\s*$", rest,
+                         re.IGNORECASE | re.DOTALL)
+        if match is None or statement.args.get("limited"):
+            raise UnsupportedOperationError(
+                f"{statement.text}: InfluxDB 3 has no SHOW SERIES; influx_compat emulates it for "
+                "[FROM m] [WHERE tag = 'v'] only", statement=statement.text)
+        where = f" WHERE {match.group('where')}" if match.group("where") else ""
+        keys: Set[str] = set()
+        for database in self._databases_of(statement, params):
+            sources = [match.group("src")] if match.group("src") else [
+                quote_ident(str(v[0])) for s in self.backend.run("SHOW MEASUREMENTS", database)
+                .get("series", []) for v in s.get("values", [])]
+            for source in sources:
+                result = self.backend.run(f"SELECT * FROM {source}{where} GROUP BY * LIMIT 1", database)
+                for series in result.get("series", []):
+                    keys.add(_series_key(str(series.get("name", "")), series.get("tags") or {}))
+        if not keys:
+            return {}
+        return {"series": [{"columns": ["key"], "values": [[k] for k in sorted(keys)]}]}
+
+    # -- routed statements -----------------------------------------------------
+
+    def _refuse(self, text: str) -> Handler:
+        def refuse(statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
+            raise UnsupportedOperationError(f"{statement.text}: {text}", statement=statement.text)
+
+        return refuse
+
+    def handlers(self) -> Dict[str, Handler]:
+        def none(func: Callable[..., Any], *keys: str) -> Handler:
+            def run(s: Statement, p: Dict[str, Any]) -> Dict[str, Any]:
+                func(*(s.args.get(k) if k != "db" else p.get("db") for k in keys))
+                return {}
+
+            return run
+
+        return {
+            "create_database": self._create_database,
+            "drop_database": none(self.drop_database, "name"),
+            "show_databases": lambda s, p: {"series": [{"name": "databases", "columns": ["name"], "values": [
+                [d["name"]] for d in self.list_databases()]}]},
+            "create_retention_policy": lambda s, p: self._rp(self.create_retention_policy, s),
+            "alter_retention_policy": lambda s, p: self._rp(self.alter_retention_policy, s),
+            "drop_retention_policy": none(self.drop_retention_policy, "name", "database"),
+            "show_retention_policies": self._show_retention_policies,
+            "show_users": lambda s, p: {"series": [{"columns": ["user", "admin"]}]},
+            "create_user": self._refuse(_USERS), "drop_user": self._refuse(_USERS),
+            "set_password": self._refuse(_USERS), "grant": self._refuse(_USERS),
+            "grant_admin": self._refuse(_USERS), "revoke": self._refuse(_USERS),
+            "revoke_admin": self._refuse(_USERS), "show_grants": self._refuse(_USERS),
+            "drop_series": self._refuse(_DELETE), "delete": self._refuse(_DELETE),
+            "drop_measurement": none(self.drop_measurement, "measurement", "db"),
+            "show_measurements": self.show_measurements,
+            "show_series": self.show_series,
+            "show_continuous_queries": lambda s, p: {"series": [
+                {"name": d["name"], "columns": ["name", "query"], "values": []}
+                for d in self.list_databases()]},
+            "create_continuous_query": self._refuse(_CQS),
+            "drop_continuous_query": self._refuse(_CQS),
+        }
+
+    def _rp(self, func: Callable[..., None], s: Statement) -> Dict[str, Any]:
+        args = s.args
+        func(args["name"], args["database"], args.get("duration"), args.get("replication"),
+             args.get("default", False), args.get("shard_duration"))
+        return {}
+
+    def _create_database(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
+        name = statement.args["name"]
+        self.create_database(name)
+        policy = statement.args.get("retention_policy")
+        if policy:  # CREATE DATABASE x WITH DURATION d [NAME rp]
+            rp = policy.get("name") or "autogen"
+            if rp.lower() == "autogen":
+                self._set_retention(name, self._seconds(policy.get("duration")))
+            else:
+                self.create_retention_policy(rp, name, policy.get("duration") or "INF", default=True)
+        return {}
+
+    def _show_retention_policies(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
+        database = statement.args.get("database") or params.get("db")
+        if not database:
+            raise InfluxDBClientError("database name required")
+        columns = ["name", "duration", "shardGroupDuration", "replicaN", "default"]
+        rows = self.list_retention_policies(database)
+        return {"series": [{"columns": columns, "values": [[r[c] for c in columns] for r in rows]}]}
+
+    def routes(self, statement: Statement) -> bool:
+        if statement.kind == "passthrough":
+            return _select_into(statement.text)
+        return statement.kind in self._handlers
+
+    def execute(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
+        if statement.kind == "passthrough":
+            raise UnsupportedOperationError(f"{statement.text}: {_INTO}", statement=statement.text)
+        return self._handlers[statement.kind](statement, params)
+
+
+def _select_into(text: str) -> bool:
+    """SELECT ... INTO (the keyword, not a quoted name or a string)."""
+    if not text.lstrip()[:6].upper() == "SELECT":
+        return False
+    try:
+        return any(t.kind == "ident" and t.text.upper() == "INTO" for t in tokenize(text))
+    except InfluxQLSyntaxError:
+        return False
+
+
+def _default_shard(every: int) -> int:
+    """The shard-group duration 1.x picks for a retention period (shown for 1.x's shape)."""
+    if every and every < 2 * 86400:
+        return 3600
+    if every and every < 180 * 86400:
+        return 86400
+    return 7 * 86400

@@ -1,0 +1,283 @@
+"""The write pipeline: from 1.x points or lines to batches the server stores.
+
+Every write reaches the server through here (``write_points``, ``write``,
+``send_packet``, ``DataFrameClient``, ``SeriesHelper``, the proxy):
+
+1. precision: 1.x's ``n u ms s m h`` become a wire precision every server
+   knows (``ns us ms s``); ``m`` and ``h`` timestamps are scaled to seconds;
+2. batching: ``batch_size`` points per request, read lazily from the input;
+3. serialization: one serializer (:mod:`influx_compat.line_protocol`); a bad
+   point raises before the batch that holds it is sent;
+4. sending: a :data:`Send` function of the server's backend; a batch
+   answered 413 is split in halves, down to single lines;
+5. progress: an error raised here carries a :class:`~influx_compat.exceptions.Progress`
+   saying how many points were stored before it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+
+import requests
+
+from influx_compat import line_protocol
+from influx_compat.exceptions import (
+    AuthenticationError,
+    DatabaseNotFoundError,
+    InfluxDBClientError,
+    InfluxDBServerError,
+    InvalidBatchError,
+    InvalidPointError,
+    LimitExceededError,
+    PartialWriteError,
+    Progress,
+    RejectedLine,
+    WriteAuthenticationError,
+    WriteClientError,
+    WriteConnectionError,
+    WriteDatabaseNotFoundError,
+    WriteLimitError,
+    WriteProgress,
+    WriteServerError,
+    WriteTimeoutError,
+)
+
+__all__ = ["WIRE_PRECISION", "PRECISIONS", "Send", "wire_precision", "write_points", "write_body",
+           "encode_json", "encode_lines"]
+
+# 1.x precision -> (wire precision, factor applied to the timestamps).
+# 2.x knows ns, us, ms and s only and silently reads anything else as ns;
+# InfluxDB 3 refuses m and h (core/iox_http/src/write/params.rs).
+WIRE_PRECISION: Dict[Optional[str], Tuple[str, int]] = {
+    None: ("ns", 1),
+    "n": ("ns", 1),
+    "ns": ("ns", 1),
+    "u": ("us", 1),
+    "us": ("us", 1),
+    "ms": ("ms", 1),
+    "s": ("s", 1),
+    "m": ("s", 60),
+    "h": ("s", 3600),
+}
+PRECISIONS = ("n", "u", "ms", "s", "m", "h", None)
+CONSISTENCIES = ("any", "one", "quorum", "all", None)
+
+#: Sends one batch: (body, database, retention policy, wire precision or None, consistency).
+Send = Callable[[bytes, str, Optional[str], Optional[str], Optional[str]], None]
+
+
+def wire_precision(precision: Optional[str]) -> Tuple[str, int]:
+    """(wire precision, timestamp factor) of a 1.x precision.
+
+    :raises InvalidPointError: for a precision 1.x did not know
+    """
+    try:
+        return WIRE_PRECISION[precision]
+    except KeyError:
+        raise InvalidPointError(
+            f"Invalid time precision {precision!r}: use 'n', 'u', 'ms', 's', 'm' or 'h'"
+        ) from None
+
+
+def encode_json(points: List[Any], precision: Optional[str], tags: Optional[Dict[str, Any]] = None,
+                measurement: Optional[str] = None, start_index: int = 0) -> bytes:
+    """Dict points as line protocol in the wire precision of ``precision``."""
+    _, scale = wire_precision(precision)
+    body = line_protocol._serialize_points(points, precision=precision, tags=tags,
+                                           measurement=measurement, scale=scale,
+                                           start_index=start_index)
+    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
+
+
+def encode_lines(lines: List[Any], precision: Optional[str]) -> bytes:
+    """Line-protocol strings (or bytes) joined, timestamps scaled for ``m``/``h``."""
+    _, scale = wire_precision(precision)
+    if lines and isinstance(lines[0], bytes):
+        lines = [line.decode("utf-8") for line in lines]
+    if scale != 1:
+        lines = line_protocol._rescale_line_timestamps(lines, scale)
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def write_body(send: Send, body: bytes, database: str, retention_policy: Optional[str],
+               precision: Optional[str], consistency: Optional[str] = None, rescale: bool = True) -> None:
+    """Send one body of line protocol as a single batch (``write()``, the proxy).
+
+    :param precision: the 1.x precision of the body's timestamps (``m``/``h``
+        are rescaled to seconds); None for nanoseconds, sent without a precision
+    :param rescale: False when the body is already in the wire precision
+        (serialized by :func:`encode_json`)
+    """
+    wire, scale = wire_precision(precision)
+    if scale != 1 and rescale:
+        lines = line_protocol._rescale_line_timestamps(body.decode("utf-8").splitlines(), scale)
+        body = ("\n".join(lines) + "\n").encode("utf-8")
+    lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    _send_batch(send, body, database, retention_policy, wire if precision is not None else None,
+                consistency, index=0, written=0, in_batch=lines)
+
+
+def write_points(send: Send, points: Any, time_precision: Optional[str], database: str,
+                 retention_policy: Optional[str] = None, tags: Optional[Dict[str, Any]] = None,
+                 batch_size: Optional[int] = None, protocol: str = "json",
+                 consistency: Optional[str] = None) -> None:
+    """influxdb-python's ``write_points``: batches of points, sent in order, progress exact."""
+    if time_precision not in PRECISIONS:
+        raise InvalidPointError("Invalid time precision is given. (use 'n', 'u', 'ms', 's', 'm' or 'h')")
+    if consistency not in CONSISTENCIES:
+        raise InvalidPointError(f"Invalid consistency: {consistency}")
+    wire, _ = WIRE_PRECISION[time_precision]
+    if protocol == "line" and isinstance(points, (str, bytes)):
+        points = [points]
+    batches: Iterable[List[Any]] = batched(points, batch_size) if batch_size and batch_size > 0 \
+        else (points if isinstance(points, list) else list(points),)
+    written = 0
+    for index, batch in enumerate(batches):
+        try:
+            if protocol == "json":
+                body = encode_json(batch, time_precision, tags, start_index=written)
+            else:
+                body = encode_lines(batch, time_precision)
+        except InvalidPointError as exc:
+            progress = Progress(index, written, len(batch), len(batch))
+            raise InvalidBatchError(
+                f"{exc.content} -- nothing of {_progress_text(progress)} was sent", progress
+            ) from None
+        _send_batch(send, body, database, retention_policy, wire if time_precision is not None else None,
+                    consistency, index, written, len(batch))
+        written += len(batch)
+
+
+def batched(iterable: Iterable[Any], size: int) -> Iterator[List[Any]]:
+    """Slices of ``size`` items; the input is read lazily (generators stay lazy)."""
+    if isinstance(iterable, list):  # slices are cheaper than islice, and the list is already there
+        for start in range(0, len(iterable), size):
+            yield iterable[start:start + size]
+        return
+    iterator = iter(iterable)
+    while True:
+        batch = list(itertools.islice(iterator, size))
+        if not batch:
+            return
+        yield batch
+
+
+# -- sending, with the 413 split ----------------------------------------------
+
+
+class _Stored(Exception):
+    """An error of part of a batch, with the lines of that batch stored before it."""
+
+    def __init__(self, cause: Exception, stored: int) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.stored = stored
+
+
+def _send_batch(send: Send, body: bytes, database: str, retention_policy: Optional[str],
+                wire: Optional[str], consistency: Optional[str], index: int, written: int,
+                in_batch: int) -> None:
+    try:
+        _send_split(send, body, database, retention_policy, wire, consistency)
+    except _Stored as failed:
+        progress = Progress(index, written + failed.stored, in_batch - failed.stored)
+        raise _with_progress(failed.cause, progress, written + failed.stored) from failed.cause
+
+
+def _send_split(send: Send, body: bytes, database: str, retention_policy: Optional[str],
+                wire: Optional[str], consistency: Optional[str], stored: int = 0) -> int:
+    """Send a batch; on 413 (too large) send its halves, down to single lines.
+
+    :returns: the number of lines sent
+    :raises _Stored: with the cause and the lines of this batch stored before it
+    """
+    try:
+        send(body, database, retention_policy, wire, consistency)
+        return _line_count(body)
+    except InfluxDBClientError as exc:
+        if exc.code != 413:
+            raise _Stored(exc, stored) from None
+        cut = _middle_newline(body)
+        if cut is None:
+            too_large = InfluxDBClientError(
+                f"{exc.content} -- a single line of {len(body):,} bytes is larger than the server accepts",
+                413)
+            raise _Stored(too_large, stored) from None
+    except (InfluxDBServerError, requests.exceptions.RequestException) as exc:
+        raise _Stored(exc, stored) from None
+    first = _send_split(send, body[:cut], database, retention_policy, wire, consistency, stored)
+    second = _send_split(send, body[cut:], database, retention_policy, wire, consistency, stored + first)
+    return first + second
+
+
+def _line_count(body: bytes) -> int:
+    return body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+
+
+def _middle_newline(body: bytes) -> Optional[int]:
+    """Where to split a batch in two halves of whole lines (None for a single line)."""
+    text = body.rstrip(b"\n")
+    middle = len(text) // 2
+    cut = text.rfind(b"\n", 0, middle + 1)
+    if cut <= 0:
+        cut = text.find(b"\n", middle)
+    return None if cut <= 0 else cut + 1
+
+
+# -- errors with progress -------------------------------------------------------
+
+
+def _progress_text(progress: Progress) -> str:
+    """``points_written``: every point stored before this part of the batch (resume from there)."""
+    first = progress.points_written
+    return (f"batch {progress.batch_index} (points {first}..{first + progress.points_in_batch - 1}); "
+            f"{first} points before them (earlier batches, and any first part of this batch "
+            f"sent after a 413) were written")
+
+
+def _with_progress(exc: Exception, progress: Progress, first_index: int) -> Exception:
+    """The public error for a failed batch: the same kind of error, with its progress declared."""
+    if isinstance(exc, WriteProgress):  # raised by a backend with batch-relative details
+        return _rebase(exc, progress, first_index)
+    text = _progress_text(progress)
+    if isinstance(exc, InfluxDBServerError):
+        return WriteServerError(f"{exc} -- {text}; the points of this batch may not have been stored",
+                                progress)
+    if isinstance(exc, requests.exceptions.Timeout):
+        return WriteTimeoutError(f"{exc} -- {text}; the points of this batch may not have been stored",
+                                 progress)
+    if isinstance(exc, requests.exceptions.RequestException):
+        return WriteConnectionError(f"{exc} -- {text}; the points of this batch may not have been stored",
+                                    progress)
+    assert isinstance(exc, InfluxDBClientError)
+    whole = Progress(progress.batch_index, progress.points_written, progress.points_in_batch,
+                     progress.points_in_batch)
+    if isinstance(exc, AuthenticationError):
+        return WriteAuthenticationError(exc.content, exc.code, whole)
+    if isinstance(exc, DatabaseNotFoundError):
+        return WriteDatabaseNotFoundError(str(exc.content), exc.database, exc.code, whole)
+    if isinstance(exc, LimitExceededError):
+        return WriteLimitError(f"{exc.content} -- nothing of {text} was written", exc.code, whole,
+                               exc.limit)
+    if type(exc) is not InfluxDBClientError or exc.code is None:
+        return exc  # statement-level errors (unsupported, ...): nothing was sent
+    return WriteClientError(f"{exc.content} -- nothing of {text} was written", exc.code, whole)
+
+
+def _rebase(exc: WriteProgress, progress: Progress, first_index: int) -> Exception:
+    """A backend's partial-write error, its lines renumbered in the whole write."""
+    assert isinstance(exc, PartialWriteError)
+    rejected = tuple(RejectedLine(first_index + r.index, r.line_number, r.message, r.original_line)
+                     for r in exc.rejected)
+    dropped = exc.dropped if exc.dropped is not None else (len(rejected) or None)
+    full = Progress(progress.batch_index, progress.points_written, progress.points_in_batch, dropped)
+    text = _progress_text(full)
+    detail = "".join(f"\n  point {r.index} (line {r.line_number}): {r.message}" for r in rejected)
+    stored = f" ({progress.points_in_batch - dropped} points)" if dropped is not None else ""
+    return PartialWriteError(
+        f"{exc.content} -- {dropped if dropped is not None else 'some'} of the "
+        f"{progress.points_in_batch} points of {text}; the other points of this batch were "
+        f"written{stored}" + detail,
+        exc.code, full, rejected,
+    )

@@ -1,0 +1,217 @@
+"""InfluxDBClient against a mocked InfluxDB 3: what goes on the wire, what comes back.
+
+The answers are shaped as influxdb3_server/src/http.rs and
+core/iox_v1_query_api/src/ write them (see shared/notes/influxdb3-behaviour.md).
+"""
+
+import json
+
+import pytest
+import requests_mock
+
+from influx_compat import InfluxDBClient, exceptions
+
+BASE = "http://localhost:8181"
+TOKEN = "apiv3_secret-token"
+CORE = {"cluster-uuid": "b7e6d0d2-0000-4000-8000-000000000000"}
+PING = {"X-Influxdb-Build": "Core", "X-Influxdb-Version": "3.10.0", **CORE}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for name in ("INFLUX_HOST", "INFLUX_TOKEN", "INFLUX_ORG", "INFLUX_COMPAT_FLAVOUR", "INFLUXDB_V2_URL",
+                 "INFLUXDB_V2_TOKEN", "INFLUXDB_V2_ORG", "INFLUX_CONFIGS_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+
+@pytest.fixture
+def mock():
+    with requests_mock.Mocker() as m:
+        yield m
+
+
+def core_client(**kw):
+    kw.setdefault("token", TOKEN)
+    kw.setdefault("flavour", "core")
+    return InfluxDBClient(url=BASE, database=kw.pop("database", "db"), **kw)
+
+
+def calls(mock, path):
+    return [r for r in mock.request_history if r.path == path]
+
+
+def test_write_points_goes_to_write_lp_with_partial_writes_and_token(mock):
+    mock.post(BASE + "/api/v3/write_lp", status_code=204, headers=CORE)
+    points = [{"measurement": "cpu", "tags": {"host": "a"}, "fields": {"value": 0.5}, "time": 7}]
+    assert core_client().write_points(points, time_precision="ms") is True
+    (req,) = calls(mock, "/api/v3/write_lp")
+    assert req.qs == {"db": ["db"], "precision": ["millisecond"], "accept_partial": ["true"]}
+    assert req.headers["Authorization"] == "Token " + TOKEN
+    assert "u" not in req.qs and "p" not in req.qs
+    assert req.body == b"cpu,host=a value=0.5 7\n"
+    assert not calls(mock, "/api/v2/dbrps")
+
+
+@pytest.mark.parametrize("rp, database", [(None, "db"), ("autogen", "db"), ("default", "db"),
+                                          ("Week", "db/week")])
+def test_retention_policy_is_the_database_db_slash_rp(mock, rp, database):
+    mock.post(BASE + "/api/v3/write_lp", status_code=204, headers=CORE)
+    core_client().write_points(["m v=1i 1"], protocol="line", retention_policy=rp)
+    assert calls(mock, "/api/v3/write_lp")[0].qs["db"] == [database.lower()]
+
+
+def test_minutes_and_hours_are_sent_as_seconds(mock):
+    mock.post(BASE + "/api/v3/write_lp", status_code=204, headers=CORE)
+    core_client().write_points(["m v=1i 2"], protocol="line", time_precision="h")
+    (req,) = calls(mock, "/api/v3/write_lp")
+    assert req.qs["precision"] == ["second"] and req.body == b"m v=1i 7200\n"
+
+
+def test_bad_database_names_are_refused_before_sending(mock):
+    with pytest.raises(exceptions.InfluxDBClientError, match="letters, digits"):
+        core_client(database="bad name").write_points(["m v=1i 1"], protocol="line")
+    with pytest.raises(exceptions.InfluxDBClientError, match="start with a letter or a digit"):
+        core_client(database="_x").write_points(["m v=1i 1"], protocol="line")
+    assert mock.request_history == []
+
+
+def test_empty_batches_are_not_sent(mock):
+    core_client().write_points([], protocol="line")
+    assert mock.request_history == []
+
+
+def test_partial_write_names_each_rejected_line_and_the_count_stored(mock):
+    body = {"error": "partial write of line protocol occurred", "data": [
+        {"error_message": "invalid column type for column 'v', expected iox::column_type::field::float, "
+                          "got iox::column_type::field::integer", "line_number": 2, "original_line": "m v=2i 2"},
+    ]}
+    mock.post(BASE + "/api/v3/write_lp", [{"status_code": 204, "headers": CORE},
+                                         {"status_code": 400, "json": body, "headers": CORE}])
+    with pytest.raises(exceptions.PartialWriteError) as info:
+        core_client().write_points(["m v=1.5 1", "m v=1.5 2", "m v=2i 3", "m v=3.5 4"], protocol="line",
+                                   batch_size=2)
+    err = info.value
+    assert (err.batch_index, err.points_written, err.points_in_batch, err.dropped) == (1, 2, 2, 1)
+    (line,) = err.rejected
+    assert (line.index, line.line_number) == (3, 2)
+    assert "point 3 (line 2): invalid column type" in str(err)
+    assert "fixes a column's type at its first write" in str(err)
+    assert isinstance(err.progress, exceptions.Progress)
+
+
+def test_database_limit_says_which_limit_and_what_to_do(mock):
+    mock.post(BASE + "/api/v3/write_lp", status_code=422, headers=CORE,
+              json={"error": "Adding a new database would exceed limit of 5 databases"})
+    with pytest.raises(exceptions.WriteLimitError) as info:
+        core_client().write_points(["m v=1i 1"], protocol="line", retention_policy="r6")
+    assert isinstance(info.value, exceptions.LimitExceededError) and info.value.limit == "databases"
+    assert "5 databases" in str(info.value) and "Enterprise" in str(info.value)
+    assert info.value.points_written == 0
+
+
+def test_query_asks_json_sends_db_slash_rp_and_no_content_type(mock):
+    answer = {"results": [{"statement_id": 0, "series": [
+        {"name": "m", "columns": ["time", "v"], "values": [["2020-01-01T00:00:00.500Z", 1],
+                                                           ["2020-01-01T00:00:01Z", 2]]}]}]}
+    mock.get(BASE + "/query", json=answer, headers=CORE)
+    mock.post(BASE + "/query", json=answer, headers=CORE)
+    cli = core_client(headers={"Content-Type": "application/json"})
+    rs = cli.query('SELECT * FROM "m"', params={"rp": "week"}, method="POST")
+    (req,) = calls(mock, "/query")
+    assert req.method == "POST"
+    assert req.headers["Accept"] == "application/json"
+    assert "Content-Type" not in req.headers
+    assert req.qs["db"] == ["db/week"] and "rp" not in req.qs
+    assert list(rs.get_points()) == [{"time": "2020-01-01T00:00:00.500000Z", "v": 1},
+                                     {"time": "2020-01-01T00:00:01Z", "v": 2}]
+
+
+def test_chunked_answers_without_newlines_are_parsed_as_a_stream(mock):
+    chunks = [{"results": [{"statement_id": 0, "series": [
+        {"name": "m", "columns": ["time", "v"], "values": [[i, i]]}], "partial": i < 2}]} for i in range(3)]
+    mock.get(BASE + "/query", content="".join(json.dumps(c) for c in chunks).encode(), headers=CORE)
+    sets = list(core_client().query('SELECT * FROM "m"', epoch="ns", chunked=True, chunk_size=1))
+    assert [list(rs.get_points()) for rs in sets] == [[{"time": i, "v": i}] for i in range(3)]
+
+
+def test_flavour_is_read_from_the_first_answer(mock):
+    """No flavour given: the first write's DBRP lookup meets 3.x's 404, with its cluster-uuid."""
+    mock.get(BASE + "/api/v2/orgs", status_code=404, text="Not found", headers=CORE)
+    mock.get(BASE + "/api/v2/dbrps", status_code=404, text="Not found", headers=CORE)
+    mock.post(BASE + "/api/v3/write_lp", status_code=204, headers=CORE)
+    cli = InfluxDBClient(url=BASE, token=TOKEN, database="db")
+    cli.write_points(["m v=1i 1"], protocol="line")
+    cli.write_points(["m v=1i 2"], protocol="line")
+    assert len(calls(mock, "/api/v3/write_lp")) == 2
+    assert len(calls(mock, "/api/v2/orgs")) + len(calls(mock, "/api/v2/dbrps")) == 1
+
+
+def test_ping_returns_the_version_and_fixes_the_flavour(mock):
+    mock.get(BASE + "/ping", status_code=200, headers=PING,
+             json={"product_name": "InfluxDB 3 Core", "version": "3.10.0", "revision": "x"})
+    cli = InfluxDBClient(url=BASE, token=TOKEN)
+    assert cli.ping() == "3.10.0"
+    assert mock.last_request.headers["Authorization"] == "Token " + TOKEN
+    assert cli._core.flavour.value == "core"
+
+
+def test_legacy_password_is_the_token(mock):
+    mock.post(BASE + "/api/v3/write_lp", status_code=204, headers=CORE)
+    cli = InfluxDBClient(url=BASE, username="whoever", password=TOKEN, database="db", flavour="core")
+    cli.write_points(["m v=1i 1"], protocol="line")
+    (req,) = calls(mock, "/api/v3/write_lp")
+    assert req.headers["Authorization"] == "Token " + TOKEN
+    assert "p" not in req.qs and "u" not in req.qs
+
+
+def test_management_is_the_configure_api(mock):
+    mock.post(BASE + "/api/v3/configure/database", [{"status_code": 200, "headers": CORE},
+                                                    {"status_code": 409, "headers": CORE,
+                                                     "text": "attempted to create a resource that "
+                                                             "already exists"}])
+    mock.get(BASE + "/api/v3/configure/database", headers=CORE,
+             json=[{"iox::database": "_internal"}, {"iox::database": "db"}, {"iox::database": "db/week"},
+                   {"iox::database": "other"}])
+    mock.delete(BASE + "/api/v3/configure/database", status_code=200, headers=CORE)
+    cli = core_client()
+    cli.create_database("db")
+    cli.create_database("db")  # 1.x: creating an existing database is fine
+    assert [json.loads(r.body) for r in calls(mock, "/api/v3/configure/database")
+            if r.method == "POST"] == [{"db": "db"}, {"db": "db"}]
+    assert cli.get_list_database() == [{"name": "db"}, {"name": "other"}]
+    cli.drop_database("db")
+    dropped = [r.qs["db"] for r in calls(mock, "/api/v3/configure/database") if r.method == "DELETE"]
+    assert dropped == [["db"], ["db/week"]]
+
+
+def test_create_retention_policy_is_a_database_with_a_retention_period(mock):
+    mock.get(BASE + "/api/v3/configure/database", headers=CORE, json=[{"iox::database": "db"}])
+    mock.post(BASE + "/api/v3/configure/database", status_code=200, headers=CORE)
+    core_client().create_retention_policy("Week", "7d", 1, database="db")
+    (req,) = [r for r in calls(mock, "/api/v3/configure/database") if r.method == "POST"]
+    assert json.loads(req.body) == {"db": "db/week", "retention_period": "604800s"}
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda c: c.create_user("u", "password1"), "token"),
+    (lambda c: c.grant_privilege("read", "db", "u"), "token"),
+    (lambda c: c.create_continuous_query("cq", 'SELECT mean(v) INTO "x" FROM "m" GROUP BY time(1m)'),
+     "processing engine"),
+    (lambda c: c.delete_series(measurement="m"), "drop_measurement"),
+    (lambda c: c.query('SELECT * INTO "other" FROM "m"'), "write_points"),
+])
+def test_what_3x_cannot_do_raises_and_names_the_alternative(mock, call, words):
+    with pytest.raises(exceptions.UnsupportedOperationError, match=words):
+        call(core_client())
+    assert mock.request_history == []
+
+
+def test_write_auth_error_keeps_its_class_and_progress(mock):
+    mock.post(BASE + "/api/v3/write_lp", status_code=401, headers=CORE,
+              json={"error": "the request was not authenticated"})
+    with pytest.raises(exceptions.AuthenticationError) as info:
+        core_client().write_points(["m v=1i 1"], protocol="line")
+    assert isinstance(info.value, exceptions.WriteAuthenticationError)
+    assert "InfluxDB 3 Core refused" in str(info.value) and TOKEN not in str(info.value)
+    assert info.value.points_written == 0
