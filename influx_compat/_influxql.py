@@ -4,22 +4,27 @@ InfluxDB 2.x runs ``SELECT`` and most ``SHOW`` statements on its
 1.x-compatible ``/query`` endpoint, but answers ``not implemented`` to the
 management statements of 1.x (``CREATE DATABASE``, retention policies, users,
 grants, continuous queries, ``DROP SERIES``).  This module splits a query
-string into statements (quotes, regexes and comments respected), and parses
-the statements that must be translated onto the v2 API into
-:class:`Statement` objects.  Everything else is passed through unchanged.
+string into statements (quotes, regexes and comments respected) and
+tokenizes them; :func:`parse_statement` recognises the statements that must
+be translated onto the v2 API as :class:`Statement` objects, from the table
+in :mod:`influx_compat._statements` (re-exported here: ``Statement``,
+``ROUTED_KINDS``, ``check_handlers``).  Everything else is passed through
+unchanged.
 
 It also builds InfluxQL safely: :func:`quote_ident` and :func:`quote_literal`
 escape every character InfluxQL's scanner treats specially, so no user-given
-name can end a quoted identifier or start a new statement.
+name can end a quoted identifier or start a new statement; and it reads and
+writes durations (:func:`parse_retention`, :func:`format_duration`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Iterator, List, Optional, Set, Tuple
 
+from influx_compat._statements import ROUTED_KINDS, Statement, check_handlers, read_statement
 from influx_compat.exceptions import InfluxDBClientError
 
 __all__ = [
@@ -32,11 +37,15 @@ __all__ = [
     "quote_ident",
     "quote_literal",
     "ROUTED_KINDS",
+    "check_handlers",
     "InfluxQLSyntaxError",
     "parse_error",
     "parse_duration_ns",
     "parse_retention",
     "format_duration",
+    "qualified_sources",
+    "unquote_ident",
+    "unquote_string",
 ]
 
 
@@ -164,56 +173,9 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
 
 
-# Statement kinds translated onto the v2 API by the core.
-ROUTED_KINDS = frozenset(
-    {
-        "create_database",
-        "drop_database",
-        "show_databases",
-        "create_retention_policy",
-        "alter_retention_policy",
-        "drop_retention_policy",
-        "show_retention_policies",
-        "show_users",
-        "create_user",
-        "drop_user",
-        "set_password",
-        "grant",
-        "grant_admin",
-        "revoke",
-        "revoke_admin",
-        "show_grants",
-        "drop_series",
-        "drop_measurement",
-        "delete",
-        "show_continuous_queries",
-        "create_continuous_query",
-        "drop_continuous_query",
-        "show_measurements",
-        "show_series",
-    }
-)
-
-
-@dataclass
-class Statement:
-    """One statement of a query.
-
-    :ivar kind: ``passthrough`` or one of :data:`ROUTED_KINDS`
-    :ivar text: the statement as written
-    :ivar args: what the parser read (names unquoted)
-    """
-
-    kind: str
-    text: str
-    args: Dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def routed(self) -> bool:
-        return self.kind in ROUTED_KINDS
-
-
 class _Cursor:
+    """The significant tokens of one statement, read in order (an ``_statements.Cursor``)."""
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = [t for t in tokenize(text) if t.significant]
@@ -222,6 +184,10 @@ class _Cursor:
     def peek(self, offset: int = 0) -> Optional[Token]:
         j = self.i + offset
         return self.tokens[j] if j < len(self.tokens) else None
+
+    def next_word(self) -> str:
+        tok = self.peek()
+        return tok.upper if tok is not None else ""
 
     def at(self, *words: str) -> bool:
         for k, w in enumerate(words):
@@ -238,32 +204,44 @@ class _Cursor:
 
     def expect(self, *words: str) -> None:
         if not self.accept(*words):
-            found = self.peek()
-            raise InfluxQLSyntaxError(
-                f"found {found.text if found else 'EOF'}, expected {' '.join(words)}"
-            )
+            raise self._unexpected(" ".join(words))
 
     def ident(self) -> str:
         tok = self.peek()
         if tok is None or tok.kind not in ("ident", "qident"):
-            raise InfluxQLSyntaxError(
-                f"found {tok.text if tok else 'EOF'}, expected identifier"
-            )
+            raise self._unexpected("identifier")
         self.i += 1
         return unquote_ident(tok.text)
+
+    def at_ident(self) -> bool:
+        tok = self.peek()
+        return tok is not None and tok.kind in ("ident", "qident")
 
     def string(self) -> str:
         tok = self.peek()
         if tok is None or tok.kind != "string":
-            raise InfluxQLSyntaxError(f"found {tok.text if tok else 'EOF'}, expected string")
+            raise self._unexpected("string")
         self.i += 1
         return unquote_string(tok.text)
 
     def word(self) -> str:
-        """A duration, number or bare word (``INF``, ``1h30m``, ``3``)."""
         tok = self.peek()
         if tok is None or tok.kind not in ("number", "ident"):
-            raise InfluxQLSyntaxError(f"found {tok.text if tok else 'EOF'}, expected a value")
+            raise self._unexpected("a value")
+        self.i += 1
+        return tok.text
+
+    def regex(self) -> Optional[str]:
+        tok = self.peek()
+        if tok is None or tok.kind != "regex":
+            return None
+        self.i += 1
+        return tok.text
+
+    def take(self) -> str:
+        tok = self.peek()
+        if tok is None:
+            raise self._unexpected("more")
         self.i += 1
         return tok.text
 
@@ -282,244 +260,35 @@ class _Cursor:
             consumed += len(tok.text)
         return self.text[consumed:].strip()
 
+    def words(self) -> Set[str]:
+        return {t.upper for t in self.tokens[self.i :] if t.kind == "ident"}
+
+    def skip(self) -> None:
+        self.i = len(self.tokens)
+
     def done(self) -> bool:
         return self.i >= len(self.tokens)
 
     def end(self) -> None:
         if not self.done():
-            tok = self.peek()
-            raise InfluxQLSyntaxError(f"found {tok.text if tok else 'EOF'}, expected ;")
+            raise self._unexpected(";")
 
+    def error(self, message: str) -> InfluxQLSyntaxError:
+        return InfluxQLSyntaxError(message)
 
-def _rp_options(cur: _Cursor, args: Dict[str, Any]) -> None:
-    while not cur.done():
-        if cur.accept("DURATION"):
-            args["duration"] = cur.word()
-        elif cur.accept("REPLICATION"):
-            args["replication"] = cur.word()
-        elif cur.accept("SHARD", "DURATION"):
-            args["shard_duration"] = cur.word()
-        elif cur.accept("DEFAULT"):
-            args["default"] = True
-        else:
-            cur.end()
-
-
-def _privilege(cur: _Cursor) -> str:
-    for word in ("READ", "WRITE", "ALL"):
-        if cur.accept(word):
-            if word == "ALL":
-                cur.accept("PRIVILEGES")
-            return word
-    raise InfluxQLSyntaxError("expected READ, WRITE or ALL")
-
-
-def _grant_or_revoke(cur: _Cursor, args: Dict[str, Any], verb: str, preposition: str) -> str:
-    """The rest of ``GRANT .. TO u`` / ``REVOKE .. FROM u``: ``ALL [PRIVILEGES]`` alone is admin."""
-    if cur.at("ALL", preposition) or cur.at("ALL", "PRIVILEGES", preposition):
-        cur.accept("ALL")
-        cur.accept("PRIVILEGES")
-        cur.expect(preposition)
-        kind = verb + "_admin"
-    else:
-        args["privilege"] = _privilege(cur)
-        cur.expect("ON")
-        args["database"] = cur.ident()
-        cur.expect(preposition)
-        kind = verb
-    args["username"] = cur.ident()
-    cur.end()
-    return kind
-
-
-def _on_db(cur: _Cursor, args: Dict[str, Any]) -> None:
-    if cur.accept("ON"):
-        args["database"] = cur.ident()
-
-
-def _source_and_where(cur: _Cursor, args: Dict[str, Any]) -> None:
-    """FROM <measurement>[, ...] [WHERE <condition>] (the condition is kept as text).
-
-    Each source is a name (qualifiers dropped, kept in ``qualifiers``) or a
-    regex literal ``/.../``, which the v2 delete API cannot express.
-    """
-    if cur.accept("FROM"):
-        sources: List[str] = []
-        qualifiers: List[str] = []
-        while True:
-            tok = cur.peek()
-            if tok is not None and tok.kind == "regex":
-                cur.i += 1
-                sources.append(tok.text)
-            else:
-                name = cur.ident()
-                while cur.accept("."):
-                    qualifiers.append(name)
-                    name = cur.ident()
-                sources.append(name)
-            if not cur.accept(","):
-                break
-        args["measurements"] = sources
-        args["measurement"] = sources[0]
-        if qualifiers:
-            args["qualifiers"] = qualifiers
-    if cur.accept("WHERE"):
-        args["where"] = cur.rest()
-        cur.i = len(cur.tokens)
-    elif "measurements" not in args:
-        raise InfluxQLSyntaxError("found EOF, expected FROM, WHERE")
-    cur.end()
-
-
-def _show_on(cur: _Cursor, args: Dict[str, Any]) -> None:
-    """ON <db>[.<rp>] of SHOW MEASUREMENTS / SHOW SERIES, and the rest as text."""
-    if cur.accept("ON"):
-        tok = cur.peek()
-        if tok is not None and tok.kind in ("ident", "qident"):
-            args["database"] = cur.ident()
-            if cur.accept("."):
-                args["retention_policy"] = "*" if cur.accept("*") else cur.ident()
-        else:
-            args["wildcard"] = True  # ON *.* and the like: 2.x answers these itself
-            cur.i = len(cur.tokens)
-            return
-    rest = cur.rest()
-    args["rest"] = rest
-    words = {t.upper for t in cur.tokens[cur.i:] if t.kind == "ident"}
-    args["limited"] = bool(words & {"LIMIT", "OFFSET", "SLIMIT", "SOFFSET"})
-    cur.i = len(cur.tokens)
+    def _unexpected(self, expected: str) -> InfluxQLSyntaxError:
+        tok = self.peek()
+        return InfluxQLSyntaxError(f"found {tok.text if tok else 'EOF'}, expected {expected}")
 
 
 def parse_statement(text: str) -> Statement:
     """Recognise a statement; unknown ones come back as ``passthrough``.
 
+    The statements recognised, and how, are in :data:`influx_compat._statements.STATEMENTS`.
+
     :raises InfluxQLSyntaxError: a routed statement with a syntax error
     """
-    cur = _Cursor(text)
-    args: Dict[str, Any] = {}
-    kind = "passthrough"
-    if cur.accept("CREATE", "DATABASE"):
-        kind = "create_database"
-        args["name"] = cur.ident()
-        if cur.accept("WITH"):
-            rp: Dict[str, Any] = {}
-            while not cur.done():
-                if cur.accept("NAME"):
-                    rp["name"] = cur.ident()
-                elif cur.accept("DURATION"):
-                    rp["duration"] = cur.word()
-                elif cur.accept("REPLICATION"):
-                    rp["replication"] = cur.word()
-                elif cur.accept("SHARD", "DURATION"):
-                    rp["shard_duration"] = cur.word()
-                else:
-                    cur.end()
-            args["retention_policy"] = rp
-        cur.end()
-    elif cur.accept("DROP", "DATABASE"):
-        kind = "drop_database"
-        args["name"] = cur.ident()
-        cur.end()
-    elif cur.accept("SHOW", "DATABASES"):
-        kind = "show_databases"
-        cur.end()
-    elif cur.accept("CREATE", "RETENTION", "POLICY"):
-        kind = "create_retention_policy"
-        args["name"] = cur.ident()
-        cur.expect("ON")
-        args["database"] = cur.ident()
-        _rp_options(cur, args)
-    elif cur.accept("ALTER", "RETENTION", "POLICY"):
-        kind = "alter_retention_policy"
-        args["name"] = cur.ident()
-        cur.expect("ON")
-        args["database"] = cur.ident()
-        _rp_options(cur, args)
-    elif cur.accept("DROP", "RETENTION", "POLICY"):
-        kind = "drop_retention_policy"
-        args["name"] = cur.ident()
-        cur.expect("ON")
-        args["database"] = cur.ident()
-        cur.end()
-    elif cur.accept("SHOW", "RETENTION", "POLICIES"):
-        kind = "show_retention_policies"
-        _on_db(cur, args)
-        cur.end()
-    elif cur.accept("SHOW", "USERS"):
-        kind = "show_users"
-        cur.end()
-    elif cur.accept("CREATE", "USER"):
-        kind = "create_user"
-        args["username"] = cur.ident()
-        cur.expect("WITH", "PASSWORD")
-        args["password"] = cur.string()
-        args["admin"] = cur.accept("WITH", "ALL", "PRIVILEGES")
-        cur.end()
-    elif cur.accept("DROP", "USER"):
-        kind = "drop_user"
-        args["username"] = cur.ident()
-        cur.end()
-    elif cur.accept("SET", "PASSWORD", "FOR"):
-        kind = "set_password"
-        args["username"] = cur.ident()
-        cur.expect("=")
-        args["password"] = cur.string()
-        cur.end()
-    elif cur.accept("GRANT"):
-        kind = _grant_or_revoke(cur, args, "grant", "TO")
-    elif cur.accept("REVOKE"):
-        kind = _grant_or_revoke(cur, args, "revoke", "FROM")
-    elif cur.accept("SHOW", "GRANTS", "FOR"):
-        kind = "show_grants"
-        args["username"] = cur.ident()
-        cur.end()
-    elif cur.accept("DROP", "MEASUREMENT"):
-        kind = "drop_measurement"
-        args["measurement"] = cur.ident()
-        cur.end()
-    elif cur.accept("DROP", "SERIES"):
-        kind = "drop_series"
-        _source_and_where(cur, args)
-    elif cur.accept("DELETE"):
-        kind = "delete"
-        _source_and_where(cur, args)
-    elif cur.accept("SHOW", "MEASUREMENTS"):
-        kind = "show_measurements"
-        _show_on(cur, args)
-    elif cur.accept("SHOW", "SERIES"):
-        if cur.at("CARDINALITY") or cur.at("EXACT"):
-            return Statement(kind, text, args)
-        kind = "show_series"
-        _show_on(cur, args)
-    elif cur.accept("SHOW", "CONTINUOUS", "QUERIES"):
-        kind = "show_continuous_queries"
-        cur.end()
-    elif cur.accept("CREATE", "CONTINUOUS", "QUERY"):
-        kind = "create_continuous_query"
-        args["name"] = cur.ident()
-        cur.expect("ON")
-        args["database"] = cur.ident()
-        if cur.accept("RESAMPLE"):
-            resample = []
-            while not cur.at("BEGIN") and not cur.done():
-                tok = cur.peek()
-                assert tok is not None
-                resample.append(tok.text)
-                cur.i += 1
-            args["resample"] = " ".join(resample)
-        cur.expect("BEGIN")
-        body = cur.rest()
-        if not body.upper().endswith("END"):
-            raise InfluxQLSyntaxError("expected END")
-        args["select"] = body[:-3].strip()
-        cur.i = len(cur.tokens)
-    elif cur.accept("DROP", "CONTINUOUS", "QUERY"):
-        kind = "drop_continuous_query"
-        args["name"] = cur.ident()
-        cur.expect("ON")
-        args["database"] = cur.ident()
-        cur.end()
-    return Statement(kind, text, args)
+    return read_statement(_Cursor(text), text)
 
 
 def parse_query(text: str) -> List[Statement]:
@@ -537,8 +306,10 @@ def qualified_sources(text: str) -> Iterator[Tuple[Optional[str], Optional[str]]
         word = tok.upper
         if word == "FROM":
             in_from = True
-        elif word in ("WHERE", "GROUP", "ORDER", "LIMIT", "OFFSET", "SLIMIT", "SOFFSET", "FILL",
-                      "TZ", ")") or word == ";":
+        elif (
+            word in ("WHERE", "GROUP", "ORDER", "LIMIT", "OFFSET", "SLIMIT", "SOFFSET", "FILL", "TZ", ")")
+            or word == ";"
+        ):
             in_from = False
         elif in_from and tok.kind in ("ident", "qident"):
             parts: List[Optional[str]] = [unquote_ident(tok.text)]
@@ -564,8 +335,18 @@ def qualified_sources(text: str) -> Iterator[Tuple[Optional[str], Optional[str]]
 
 # -- durations -------------------------------------------------------------
 
-_DURATION_UNITS = {"ns": 1, "u": 10**3, "\u00b5": 10**3, "us": 10**3, "ms": 10**6, "s": 10**9,
-                   "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9, "w": 7 * 86400 * 10**9}
+_DURATION_UNITS = {
+    "ns": 1,
+    "u": 10**3,
+    "\u00b5": 10**3,
+    "us": 10**3,
+    "ms": 10**6,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+    "d": 86400 * 10**9,
+    "w": 7 * 86400 * 10**9,
+}
 _DURATION_RE = re.compile(r"(\d+)(ns|us|u|\u00b5|ms|s|m|h|d|w)")
 
 

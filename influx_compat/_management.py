@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 from influx_compat._influxql import (
     InfluxQLSyntaxError,
     Statement,
+    check_handlers,
     format_duration,
     parse_error,
     parse_retention,
@@ -373,7 +374,7 @@ class Management:
 
     def handlers(self) -> Dict[str, Callable[[Statement, Dict[str, Any]], Dict[str, Any]]]:
         u = self.users
-        return {
+        table: Dict[str, Callable[[Statement, Dict[str, Any]], Dict[str, Any]]] = {
             "create_database": lambda s, p: _none(self.create_database, s.args["name"]),
             "drop_database": lambda s, p: _none(self.drop_database, s.args["name"]),
             "show_databases": lambda s, p: series_result(
@@ -412,6 +413,8 @@ class Management:
             "drop_continuous_query": lambda s, p: _none(
                 self.drop_continuous_query, s.args["name"], s.args["database"]),
         }
+        check_handlers(table, "Management.handlers()")
+        return table
 
     def _show_retention_policies(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
         database = statement.args.get("database") or params.get("db")
