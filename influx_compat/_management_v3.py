@@ -29,6 +29,7 @@ from influx_compat._influxql import (
     quote_ident,
     tokenize,
 )
+from influx_compat._statements import check_handlers
 from influx_compat.exceptions import (
     DatabaseNotFoundError,
     InfluxDBClientError,
@@ -353,6 +354,11 @@ class ManagementV3:
         return refuse
 
     def handlers(self) -> Dict[str, Handler]:
+        table = self._table()
+        check_handlers(table, "ManagementV3.handlers()")
+        return table
+
+    def _table(self) -> Dict[str, Handler]:
         def none(func: Callable[..., Any], *keys: str) -> Handler:
             def run(s: Statement, p: Dict[str, Any]) -> Dict[str, Any]:
                 func(*(s.args.get(k) if k != "db" else p.get("db") for k in keys))

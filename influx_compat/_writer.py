@@ -113,9 +113,8 @@ def write_body(send: Send, body: bytes, database: str, retention_policy: Optiona
     if scale != 1 and rescale:
         lines = line_protocol._rescale_line_timestamps(body.decode("utf-8").splitlines(), scale)
         body = ("\n".join(lines) + "\n").encode("utf-8")
-    lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
     _send_batch(send, body, database, retention_policy, wire if precision is not None else None,
-                consistency, index=0, written=0, in_batch=lines)
+                consistency, index=0, written=0, in_batch=_line_count(body))
 
 
 def write_points(send: Send, points: Any, time_precision: Optional[str], database: str,
@@ -268,12 +267,12 @@ def _with_progress(exc: Exception, progress: Progress, first_index: int) -> Exce
 def _rebase(exc: WriteProgress, progress: Progress, first_index: int) -> Exception:
     """A backend's partial-write error, its lines renumbered in the whole write."""
     assert isinstance(exc, PartialWriteError)
-    rejected = tuple(RejectedLine(first_index + r.index, r.line_number, r.message, r.original_line)
+    rejected = tuple(RejectedLine(first_index + r.point, r.line_number, r.message, r.original_line)
                      for r in exc.rejected)
     dropped = exc.dropped if exc.dropped is not None else (len(rejected) or None)
     full = Progress(progress.batch_index, progress.points_written, progress.points_in_batch, dropped)
     text = _progress_text(full)
-    detail = "".join(f"\n  point {r.index} (line {r.line_number}): {r.message}" for r in rejected)
+    detail = "".join(f"\n  point {r.point} (line {r.line_number}): {r.message}" for r in rejected)
     stored = f" ({progress.points_in_batch - dropped} points)" if dropped is not None else ""
     return PartialWriteError(
         f"{exc.content} -- {dropped if dropped is not None else 'some'} of the "

@@ -16,12 +16,12 @@ influx_compat[pandas]``).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import numpy as np
 import pandas as pd
 
-from influx_compat.client import InfluxDBClient
+from influx_compat.client import InfluxDBClient, _warn_udp
 from influx_compat.exceptions import InvalidPointError
 from influx_compat.line_protocol import _escape_tag
 
@@ -60,7 +60,7 @@ class DataFrameClient(InfluxDBClient):
 
     EPOCH = pd.Timestamp("1970-01-01 00:00:00.000+00:00")
 
-    def write_points(  # type: ignore[override]
+    def write_points(  # type: ignore[override]  # 5.3.2's DataFrame signature
         self,
         dataframe: pd.DataFrame,
         measurement: str,
@@ -87,25 +87,31 @@ class DataFrameClient(InfluxDBClient):
         """
         tag_columns = tag_columns if tag_columns is not None else []
         field_columns = field_columns if field_columns is not None else []
-        if batch_size:
-            slices = [dataframe.iloc[start:start + batch_size].copy()
-                      for start in range(0, len(dataframe), batch_size)]
-        else:
-            slices = [dataframe]
-        for frame in slices:
-            if protocol == "line":
-                points: Any = self._convert_dataframe_to_lines(
-                    frame, measurement=measurement, global_tags=tags, time_precision=time_precision,
-                    tag_columns=tag_columns, field_columns=field_columns,
-                    numeric_precision=numeric_precision)
-            else:
-                points = self._convert_dataframe_to_json(
-                    frame, measurement=measurement, tags=tags, time_precision=time_precision,
-                    tag_columns=tag_columns, field_columns=field_columns)
-            super().write_points(points, time_precision, database, retention_policy, protocol=protocol)
+
+        def points() -> Iterator[Any]:
+            # Each slice converted when the write pipeline reaches it: a bad row raises before its
+            # batch is sent, and the pipeline's progress counts rows across the whole frame.
+            step = batch_size or max(len(dataframe), 1)
+            for start in range(0, len(dataframe), step):
+                frame = dataframe.iloc[start:start + step].copy() if batch_size else dataframe
+                if protocol == "line":
+                    yield from self._convert_dataframe_to_lines(
+                        frame, measurement=measurement, global_tags=tags, time_precision=time_precision,
+                        tag_columns=tag_columns, field_columns=field_columns,
+                        numeric_precision=numeric_precision)
+                else:
+                    yield from self._convert_dataframe_to_json(
+                        frame, measurement=measurement, tags=tags, time_precision=time_precision,
+                        tag_columns=tag_columns, field_columns=field_columns)
+
+        if self._use_udp:
+            _warn_udp()
+        self._core.write_points(points(), time_precision,
+                                self._require_database(database or self._database, "write_points"),
+                                retention_policy, None, batch_size, protocol)
         return True
 
-    def query(  # type: ignore[override]
+    def query(  # 5.3.2 added dropna and data_frame_index (keyword arguments after the base ones)
         self,
         query: str,
         params: Optional[Dict[str, Any]] = None,
@@ -131,7 +137,7 @@ class DataFrameClient(InfluxDBClient):
             chunked=chunked, database=database, method=method, chunk_size=chunk_size)
         if not query.strip().upper().startswith("SELECT"):
             return results
-        if len(results) > 0:
+        if len(results) > 0:  # type: ignore[arg-type]  # as 5.3.2: a ResultSet or a list of them
             return self._to_dataframe(results, dropna, data_frame_index=data_frame_index)
         return {}
 
@@ -299,7 +305,7 @@ class DataFrameClient(InfluxDBClient):
         return dframe
 
     def _datetime_to_epoch(self, datetime: pd.Timestamp, time_precision: str = "s") -> Optional[float]:
-        seconds = (datetime - self.EPOCH).total_seconds()
+        seconds: float = (datetime - self.EPOCH).total_seconds()
         # Divided for h and m, multiplied for the others, as 5.3.2 did: the same floats come out.
         divisor = {"h": 3600, "m": 60}.get(time_precision)
         if divisor is not None:

@@ -163,13 +163,13 @@ class Progress:
 class RejectedLine(NamedTuple):
     """One line of a batch the server rejected (InfluxDB 3 partial writes).
 
-    :ivar index: 0-based index of the point in the whole write
+    :ivar point: 0-based index of the point in the whole write
     :ivar line_number: 1-based line number in the batch as the server counted it
     :ivar message: the server's reason
     :ivar original_line: the start of the line, as the server quoted it
     """
 
-    index: int
+    point: int
     line_number: int
     message: str
     original_line: str

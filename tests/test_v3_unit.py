@@ -94,7 +94,7 @@ def test_partial_write_names_each_rejected_line_and_the_count_stored(mock):
     err = info.value
     assert (err.batch_index, err.points_written, err.points_in_batch, err.dropped) == (1, 2, 2, 1)
     (line,) = err.rejected
-    assert (line.index, line.line_number) == (3, 2)
+    assert (line.point, line.line_number) == (3, 2)
     assert "point 3 (line 2): invalid column type" in str(err)
     assert "fixes a column's type at its first write" in str(err)
     assert isinstance(err.progress, exceptions.Progress)
