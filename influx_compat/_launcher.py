@@ -47,8 +47,9 @@ class _AliasLoader(importlib.abc.Loader):
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder):
-    def find_spec(self, fullname: str, path: Optional[Sequence[str]] = None,
-                  target: Optional[ModuleType] = None) -> Optional[importlib.machinery.ModuleSpec]:
+    def find_spec(
+        self, fullname: str, path: Optional[Sequence[str]] = None, target: Optional[ModuleType] = None
+    ) -> Optional[importlib.machinery.ModuleSpec]:
         if fullname != ALIAS and not fullname.startswith(ALIAS + "."):
             return None
         real = ALIASED.get(fullname)
@@ -90,6 +91,6 @@ def uninstall() -> None:
     if installed():
         sys.meta_path.remove(_finder)
     for name in list(sys.modules):
-        if (name == ALIAS or name.startswith(ALIAS + ".")) and \
-                getattr(sys.modules[name], "__name__", "").startswith("influx_compat"):
+        aliased = name == ALIAS or name.startswith(ALIAS + ".")
+        if aliased and getattr(sys.modules[name], "__name__", "").startswith("influx_compat"):
             del sys.modules[name]

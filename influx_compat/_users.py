@@ -44,9 +44,7 @@ def _user_not_found() -> InfluxDBClientError:
 def _privilege(privilege: str) -> Tuple[str, ...]:
     actions = PRIVILEGES.get(str(privilege).strip().upper())
     if actions is None:
-        raise InfluxDBClientError(
-            f"unknown privilege {privilege!r}: use 'read', 'write' or 'all'", 400
-        )
+        raise InfluxDBClientError(f"unknown privilege {privilege!r}: use 'read', 'write' or 'all'", 400)
     return actions
 
 
@@ -59,8 +57,12 @@ class Users:
     :param databases: {database: bucket IDs} of every database of the org
     """
 
-    def __init__(self, api: V2Api, database_buckets: Callable[[str], Set[str]],
-                 databases: Callable[[], Dict[str, Set[str]]]) -> None:
+    def __init__(
+        self,
+        api: V2Api,
+        database_buckets: Callable[[str], Set[str]],
+        databases: Callable[[], Dict[str, Set[str]]],
+    ) -> None:
         self.api = api
         self.database_buckets = database_buckets
         self.databases = databases
@@ -99,8 +101,9 @@ class Users:
 
     def list_users(self) -> List[Dict[str, Any]]:
         """``[{'user': name, 'admin': bool}]``."""
-        return [{"user": a.get("token"), "admin": self._is_admin(self._perms(a))}
-                for a in self.api.legacy_auths()]
+        return [
+            {"user": a.get("token"), "admin": self._is_admin(self._perms(a))} for a in self.api.legacy_auths()
+        ]
 
     def list_privileges(self, username: str) -> List[Dict[str, str]]:
         """``[{'database': db, 'privilege': 'READ'|'WRITE'|'ALL PRIVILEGES'}]``."""
@@ -133,7 +136,10 @@ class Users:
         """Whether 2.x accepts these v1 credentials (a read-nothing query)."""
         basic = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
         response = self.api.transport.request(
-            "GET", "query", params={"q": "SHOW DATABASES"}, v1=True, raw=True,
+            "GET",
+            "query",
+            params={"q": "SHOW DATABASES"},
+            raw=True,
             headers={"Authorization": "Basic " + basic},
         )
         return response.status_code == 200
@@ -150,8 +156,9 @@ class Users:
             return
         perms: Set[Perm] = {("read", None), ("write", None)} if admin else set()
         try:
-            auth = self.api.create_legacy_auth(username, self._permission_body(perms),
-                                               description="influx_compat v1 user")
+            auth = self.api.create_legacy_auth(
+                username, self._permission_body(perms), description="influx_compat v1 user"
+            )
         except InfluxDBClientError as exc:
             if is_conflict(exc) or "already exists" in str(exc.content):
                 raise InfluxDBClientError("user already exists") from None
@@ -188,18 +195,27 @@ class Users:
                 f"repeat this call",
                 statement=what,
             )
-        other = [p for p in auth.get("permissions") or []
-                 if (p.get("resource") or {}).get("type") not in ("buckets", "orgs")]
+        other = [
+            p
+            for p in auth.get("permissions") or []
+            if (p.get("resource") or {}).get("type") not in ("buckets", "orgs")
+        ]
         self.api.delete_legacy_auth(auth["id"])
         try:
             new = self.api.create_legacy_auth(
-                username, self._permission_body(after) + other,
-                description=auth.get("description", ""), status=auth.get("status", "active"))
+                username,
+                self._permission_body(after) + other,
+                description=auth.get("description", ""),
+                status=auth.get("status", "active"),
+            )
         except InfluxDBClientError:
             # Put the user back as it was before failing.
             new = self.api.create_legacy_auth(
-                username, self._permission_body(before) + other,
-                description=auth.get("description", ""), status=auth.get("status", "active"))
+                username,
+                self._permission_body(before) + other,
+                description=auth.get("description", ""),
+                status=auth.get("status", "active"),
+            )
             self.api.set_legacy_password(new["id"], password)
             raise
         self.api.set_legacy_password(new["id"], password)
@@ -208,20 +224,29 @@ class Users:
         actions = _privilege(privilege)
         buckets = self.database_buckets(database)  # 1.x checks the database before the user
         # 1.x replaces the user's privilege on the database with the one granted.
-        self._change(username, lambda p: {x for x in p if x[1] not in buckets}
-                     | {(a, b) for a in actions for b in buckets},
-                     f"GRANT {privilege} ON {database} TO {username}")
+        self._change(
+            username,
+            lambda p: {x for x in p if x[1] not in buckets} | {(a, b) for a in actions for b in buckets},
+            f"GRANT {privilege} ON {database} TO {username}",
+        )
 
     def revoke(self, privilege: str, database: str, username: str) -> None:
         actions = _privilege(privilege)
         buckets = self.database_buckets(database)
-        self._change(username, lambda p: p - {(a, b) for a in actions for b in buckets},
-                     f"REVOKE {privilege} ON {database} FROM {username}")
+        self._change(
+            username,
+            lambda p: p - {(a, b) for a in actions for b in buckets},
+            f"REVOKE {privilege} ON {database} FROM {username}",
+        )
 
     def grant_admin(self, username: str) -> None:
-        self._change(username, lambda p: p | {("read", None), ("write", None)},
-                     f"GRANT ALL PRIVILEGES TO {username}")
+        self._change(
+            username, lambda p: p | {("read", None), ("write", None)}, f"GRANT ALL PRIVILEGES TO {username}"
+        )
 
     def revoke_admin(self, username: str) -> None:
-        self._change(username, lambda p: p - {("read", None), ("write", None)},
-                     f"REVOKE ALL PRIVILEGES FROM {username}")
+        self._change(
+            username,
+            lambda p: p - {("read", None), ("write", None)},
+            f"REVOKE ALL PRIVILEGES FROM {username}",
+        )

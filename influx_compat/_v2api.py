@@ -48,8 +48,7 @@ class V2Api:
     def _require_token(self, what: str) -> None:
         if not self.transport.has_token:
             raise InfluxDBClientError(
-                f"{what} needs InfluxDB 2.x's management API, which only accepts an API "
-                f"token. {TOKEN_HELP}"
+                f"{what} needs InfluxDB 2.x's management API, which only accepts an API token. {TOKEN_HELP}"
             )
 
     def org_param(self) -> Dict[str, str]:
@@ -108,18 +107,27 @@ class V2Api:
         answer: Dict[str, Any] = self.transport.request("GET", path, params=params, expected=200).json()
         return answer
 
-    def post(self, path: str, body: Any, params: Optional[Dict[str, Any]] = None,
-             expected: Any = (200, 201)) -> Dict[str, Any]:
+    def post(
+        self, path: str, body: Any, params: Optional[Dict[str, Any]] = None, expected: Any = (200, 201)
+    ) -> Dict[str, Any]:
         resp = self.transport.request(
-            "POST", path, params=params, data=_json(body),
-            headers={"Content-Type": "application/json"}, expected=expected,
+            "POST",
+            path,
+            params=params,
+            data=_json(body),
+            headers={"Content-Type": "application/json"},
+            expected=expected,
         )
         return resp.json() if resp.content else {}
 
     def patch(self, path: str, body: Any, params: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         resp = self.transport.request(
-            "PATCH", path, params=params, data=_json(body),
-            headers={"Content-Type": "application/json"}, expected=200,
+            "PATCH",
+            path,
+            params=params,
+            data=_json(body),
+            headers={"Content-Type": "application/json"},
+            expected=200,
         )
         return resp.json() if resp.content else {}
 
@@ -161,8 +169,9 @@ class V2Api:
                 return None
             raise
 
-    def create_bucket(self, name: str, every_seconds: int = 0,
-                      shard_group_seconds: int = 0) -> Dict[str, Any]:
+    def create_bucket(
+        self, name: str, every_seconds: int = 0, shard_group_seconds: int = 0
+    ) -> Dict[str, Any]:
         """Create a bucket; an existing bucket of that name is returned as it is."""
         rules: List[Dict[str, Any]] = []
         if every_seconds or shard_group_seconds:
@@ -180,8 +189,9 @@ class V2Api:
                     return existing
             raise
 
-    def update_bucket(self, bucket_id: str, every_seconds: Optional[int],
-                      shard_group_seconds: Optional[int]) -> Dict[str, Any]:
+    def update_bucket(
+        self, bucket_id: str, every_seconds: Optional[int], shard_group_seconds: Optional[int]
+    ) -> Dict[str, Any]:
         rule: Dict[str, Any] = {"type": "expire"}
         if every_seconds is not None:
             rule["everySeconds"] = int(every_seconds)
@@ -216,8 +226,13 @@ class V2Api:
 
     def create_dbrp(self, db: str, rp: str, bucket_id: str, default: bool) -> Dict[str, Any]:
         """Create a physical mapping; an identical existing one is returned."""
-        body = {"orgID": self.org_id(), "database": db, "retention_policy": rp,
-                "bucketID": bucket_id, "default": bool(default)}
+        body = {
+            "orgID": self.org_id(),
+            "database": db,
+            "retention_policy": rp,
+            "bucketID": bucket_id,
+            "default": bool(default),
+        }
         try:
             return self.post("api/v2/dbrps", body, expected=(200, 201))
         except InfluxDBClientError as exc:
@@ -237,7 +252,6 @@ class V2Api:
             if exc.code != 404:
                 raise
 
-
     # -- deleting points ---------------------------------------------------
 
     def delete_points(self, bucket_id: str, body: Dict[str, Any]) -> None:
@@ -254,10 +268,16 @@ class V2Api:
         answer = self.get(self.LEGACY, {"orgID": self.org_id()})
         return list(answer.get("authorizations") or [])
 
-    def create_legacy_auth(self, username: str, permissions: List[Dict[str, Any]],
-                           description: str = "", status: str = "active") -> Dict[str, Any]:
-        body = {"orgID": self.org_id(), "token": username, "permissions": permissions,
-                "description": description, "status": status}
+    def create_legacy_auth(
+        self, username: str, permissions: List[Dict[str, Any]], description: str = "", status: str = "active"
+    ) -> Dict[str, Any]:
+        body = {
+            "orgID": self.org_id(),
+            "token": username,
+            "permissions": permissions,
+            "description": description,
+            "status": status,
+        }
         return self.post(self.LEGACY, body, expected=201)
 
     def delete_legacy_auth(self, auth_id: str) -> None:

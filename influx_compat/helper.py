@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict, namedtuple
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, ClassVar, DefaultDict, Dict, List, Optional
 from warnings import warn
 
 __all__ = ["SeriesHelper"]
@@ -44,6 +44,21 @@ class SeriesHelper:
 
     __initialized__ = False
 
+    # Set on each subclass by _setup from its Meta (declared only: 5.3.2 sets none on the base class).
+    Meta: ClassVar[Any]  # the subclass's options, any class with the attributes above
+    _series_name: ClassVar[str]
+    _fields: ClassVar[List[str]]
+    _tags: ClassVar[List[str]]
+    _autocommit: ClassVar[bool]
+    _time_precision: ClassVar[Optional[str]]
+    _retention_policy: ClassVar[Optional[str]]
+    _client: ClassVar[Any]  # an InfluxDBClient, or anything with its write_points
+    _bulk_size: ClassVar[int]
+    # The namedtuple class of time, tags and fields, made at run time (so its fields are unknown to a
+    # type checker), and its points by series name.
+    _type: ClassVar[Any]
+    _datapoints: ClassVar[DefaultDict[str, List[Any]]]
+
     def __new__(cls, *args: Any, **kwargs: Any) -> SeriesHelper:
         """Initialize class attributes for subsequent constructor calls."""
         with _lock:
@@ -55,7 +70,7 @@ class SeriesHelper:
     def _setup(cls) -> None:
         cls.__initialized__ = True
         try:
-            _meta = cls.Meta  # type: ignore[attr-defined]
+            _meta = cls.Meta
         except AttributeError:
             raise AttributeError(f"Missing Meta class in {cls.__name__}.") from None
         for attr in ["series_name", "fields", "tags"]:
@@ -68,29 +83,29 @@ class SeriesHelper:
         allowed_time_precisions = ["h", "m", "s", "ms", "u", "ns", None]
         if cls._time_precision not in allowed_time_precisions:
             raise AttributeError(
+                # 5.3.2 joined the list with its None in it and so raised TypeError instead.
                 "In {}, time_precision is set, but invalid use any of {}.".format(
-                    cls.__name__, ",".join(allowed_time_precisions)  # type: ignore[arg-type]
+                    cls.__name__, ",".join(map(str, allowed_time_precisions))
                 )
             )
         cls._retention_policy = getattr(_meta, "retention_policy", None)
         cls._client = getattr(_meta, "client", None)
         if cls._autocommit and not cls._client:
-            raise AttributeError(
-                f"In {cls.__name__}, autocommit is set to True, but no client is set."
-            )
+            raise AttributeError(f"In {cls.__name__}, autocommit is set to True, but no client is set.")
         try:
             cls._bulk_size = _meta.bulk_size
             if cls._bulk_size < 1 and cls._autocommit:
-                warn(f"Definition of bulk_size in {cls.__name__} forced to 1, was less than 1.",
-                     stacklevel=3)
+                warn(f"Definition of bulk_size in {cls.__name__} forced to 1, was less than 1.", stacklevel=3)
                 cls._bulk_size = 1
         except AttributeError:
             cls._bulk_size = -1
         else:
             if not cls._autocommit:
-                warn(f"Definition of bulk_size in {cls.__name__} has no affect because autocommit "
-                     "is false.", stacklevel=3)
-        cls._datapoints: Dict[str, List[Any]] = defaultdict(list)
+                warn(
+                    f"Definition of bulk_size in {cls.__name__} has no affect because autocommit is false.",
+                    stacklevel=3,
+                )
+        cls._datapoints = defaultdict(list)
         if "time" in cls._fields:
             cls._fields.remove("time")
         cls._type = namedtuple(cls.__name__, ["time"] + cls._tags + cls._fields)  # type: ignore
@@ -108,15 +123,14 @@ class SeriesHelper:
         fields = set(cls._fields)
         keys = set(kw.keys())
         if not (tags <= keys):
-            raise NameError(
-                f"Expected arguments to contain all tags {cls._tags}, instead got {kw.keys()}."
-            )
+            raise NameError(f"Expected arguments to contain all tags {cls._tags}, instead got {kw.keys()}.")
         if not (keys - tags <= fields):
             raise NameError(f"Got arguments not in tags or fields: {keys - tags - fields}")
         with _lock:
             cls._datapoints[cls._series_name.format(**kw)].append(cls._type(time=timestamp, **kw))
-            commit = cls._autocommit and sum(
-                len(series) for series in cls._datapoints.values()) >= cls._bulk_size
+            commit = (
+                cls._autocommit and sum(len(series) for series in cls._datapoints.values()) >= cls._bulk_size
+            )
         if commit:
             cls.commit()
 

@@ -65,8 +65,9 @@ class ResultSet:
             name, tags = key, None
         return self.get_points(name, tags)
 
-    def get_points(self, measurement: Optional[str] = None,
-                   tags: Optional[Dict[str, Any]] = None) -> Iterator[Dict[str, Any]]:
+    def get_points(
+        self, measurement: Optional[str] = None, tags: Optional[Dict[str, Any]] = None
+    ) -> Iterator[Dict[str, Any]]:
         """Return a generator for all the points that match the given filters.
 
         :param measurement: the measurement name
@@ -77,12 +78,12 @@ class ResultSet:
             raise TypeError("measurement must be an str or None")
         for series in self._get_series():
             series_name = series.get("measurement", series.get("name", "results"))
-            if tags is None and (series_name is None or measurement is None
-                                 or measurement == series_name):
-                # The common case, one C-level iterator per series (no Python frame per row).
-                values = series.get("values")
-                if values:
-                    yield from _rows_as_dicts(series["columns"], values)
+            if tags is None:
+                if series_name is None or measurement is None or measurement == series_name:
+                    # The common case, one C-level iterator per series (no Python frame per row).
+                    values = series.get("values")
+                    if values:
+                        yield from _rows_as_dicts(series["columns"], values)
                 continue
             if series_name is None:
                 continue  # a "system" query without a name, like 'show retention policies'
@@ -115,7 +116,8 @@ class ResultSet:
 
     def _get_series(self) -> List[Dict[str, Any]]:
         """Return all series."""
-        return self.raw.get("series", [])  # type: ignore[no-any-return]
+        series: List[Dict[str, Any]] = self.raw.get("series", [])
+        return series
 
     def __len__(self) -> int:
         """Return the len of the keys in the ResultSet."""
