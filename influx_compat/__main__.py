@@ -1,4 +1,4 @@
-"""``python -m influx_compat run``: run an unchanged influxdb-python 1.x program on InfluxDB 2.x.
+"""``python -m influx_compat run``: run an unchanged influxdb-python 1.x program on InfluxDB 2.x or 3.
 
     python -m influx_compat run legacy_script.py [args ...]
     python -m influx_compat run -m legacy_package.module [args ...]
@@ -21,11 +21,12 @@ __all__ = ["main"]
 
 USAGE = """usage: python -m influx_compat run SCRIPT [ARGS ...]
        python -m influx_compat run -m MODULE [ARGS ...]
-       python -m influx_compat proxy [--listen HOST:PORT] [--user NAME:PASSWORD]
+       python -m influx_compat proxy [--listen HOST:PORT] [--user NAME:PASSWORD] [--flavour F]
 
 run:   runs an influxdb-python 1.x program with `import influxdb` resolving to influx_compat.
-proxy: serves InfluxDB 1.x's HTTP API (/ping, /query, /write) in front of InfluxDB 2.x (needs waitress).
-Give the token and org with INFLUX_TOKEN / INFLUX_ORG (and INFLUX_HOST), or the influx CLI's config."""
+proxy: serves InfluxDB 1.x's HTTP API (/ping, /query, /write) in front of InfluxDB 2.x or 3 (needs waitress).
+Give the server with INFLUX_HOST and INFLUX_TOKEN (and INFLUX_ORG for 2.x), or the influx CLI's config;
+the server's kind (2.x, 3 Core, ...) is read from its answers, or set with INFLUX_COMPAT_FLAVOUR."""
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -61,12 +62,17 @@ def _proxy(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m influx_compat proxy")
     parser.add_argument("--listen", default="127.0.0.1:8086", help="address to serve (default loopback)")
     parser.add_argument("--user", help="NAME:PASSWORD callers must give (1.x u/p or HTTP Basic)")
+    parser.add_argument(
+        "--flavour",
+        help="the server's kind: v2, serverless, core, enterprise, dedicated, "
+        "clustered (default: read from its answers)",
+    )
     args = parser.parse_args(argv)
     user = None
     if args.user:
         name, _, password = args.user.partition(":")
         user = (name, password)
-    serve(args.listen, user=user)
+    serve(args.listen, user=user, **({"flavour": args.flavour} if args.flavour else {}))
     return 0
 
 

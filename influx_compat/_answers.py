@@ -72,8 +72,14 @@ def _rfc3339_to_legacy(text: Any) -> Any:
     if not isinstance(text, str) or not text.endswith("Z") or len(text) < 20 or text[10] != "T":
         return text
     try:
-        whole = datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
-                         int(text[14:16]), int(text[17:19]))
+        whole = datetime(
+            int(text[0:4]),
+            int(text[5:7]),
+            int(text[8:10]),
+            int(text[11:13]),
+            int(text[14:16]),
+            int(text[17:19]),
+        )
     except ValueError:
         return text
     fraction = text[20:-1] if text[19] == "." else ""
@@ -120,8 +126,9 @@ def line_chunks(response: requests.Response) -> Iterator[Dict[str, Any]]:
         response.close()
 
 
-def json_stream(response: requests.Response, legacy: bool = False,
-                chunk_size: int = 64 * 1024) -> Iterator[Dict[str, Any]]:
+def json_stream(
+    response: requests.Response, legacy: bool = False, chunk_size: int = 64 * 1024
+) -> Iterator[Dict[str, Any]]:
     """The JSON documents of a chunked answer, back to back or one per line, as they arrive.
 
     Memory stays bounded by one document plus one read.
@@ -144,7 +151,7 @@ def json_stream(response: requests.Response, legacy: bool = False,
         response.close()
 
 
-def _split_documents(buffer: str) -> "tuple[str, List[Dict[str, Any]]]":
+def _split_documents(buffer: str) -> tuple[str, List[Dict[str, Any]]]:
     """Complete documents at the start of ``buffer``, and what is left of it."""
     documents: List[Dict[str, Any]] = []
     position = 0

@@ -26,8 +26,14 @@ class Backend(Protocol):
 
     flavour: Flavour
 
-    def write(self, body: bytes, database: str, retention_policy: Optional[str],
-              precision: Optional[str], consistency: Optional[str]) -> None:
+    def write(
+        self,
+        body: bytes,
+        database: str,
+        retention_policy: Optional[str],
+        precision: Optional[str],
+        consistency: Optional[str],
+    ) -> None:
         """Store one batch of line protocol.
 
         :param precision: ``ns``, ``us``, ``ms`` or ``s``; None for line protocol
@@ -36,8 +42,7 @@ class Backend(Protocol):
             :class:`~influx_compat.exceptions.PartialWriteError` for a partial write)
         """
 
-    def query(self, text: str, params: Dict[str, Any], method: str, chunked: bool,
-              expected: int) -> Any:
+    def query(self, text: str, params: Dict[str, Any], method: str, chunked: bool, expected: int) -> Any:
         """Run InfluxQL on the server's ``/query``: 1.x JSON, or an iterator of chunks."""
 
     def routes(self, statement: Statement) -> bool:

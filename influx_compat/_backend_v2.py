@@ -55,8 +55,14 @@ class V2Backend:
 
     # -- writing -----------------------------------------------------------
 
-    def write(self, body: bytes, database: str, retention_policy: Optional[str],
-              precision: Optional[str], consistency: Optional[str]) -> None:
+    def write(
+        self,
+        body: bytes,
+        database: str,
+        retention_policy: Optional[str],
+        precision: Optional[str],
+        consistency: Optional[str],
+    ) -> None:
         if not self.transport.has_token:
             self._write_v1(body, database, retention_policy, precision, consistency)
             return
@@ -68,10 +74,16 @@ class V2Backend:
             return
         for attempt in (1, 2):
             response = self.transport.request(
-                "POST", "api/v2/write",
-                params={"org": self.api.org_name_or_id, "bucket": target.bucket,
-                        "precision": precision or "ns"},
-                data=body, headers=_TEXT_PLAIN, raw=True,
+                "POST",
+                "api/v2/write",
+                params={
+                    "org": self.api.org_name_or_id,
+                    "bucket": target.bucket,
+                    "precision": precision or "ns",
+                },
+                data=body,
+                headers=_TEXT_PLAIN,
+                raw=True,
             )
             if response.status_code == 204:
                 return
@@ -83,8 +95,14 @@ class V2Backend:
                 raise self._missing_database(database, retention_policy, target, 404)
             raise self._write_error(response)
 
-    def _write_v1(self, body: bytes, database: str, retention_policy: Optional[str],
-                  precision: Optional[str], consistency: Optional[str]) -> None:
+    def _write_v1(
+        self,
+        body: bytes,
+        database: str,
+        retention_policy: Optional[str],
+        precision: Optional[str],
+        consistency: Optional[str],
+    ) -> None:
         # The parameters influxdb-python sent, in its order, with a precision 2.x understands.
         params: Dict[str, str] = {"db": database}
         if consistency is not None:
@@ -93,8 +111,9 @@ class V2Backend:
             params["precision"] = precision
         if retention_policy is not None:
             params["rp"] = retention_policy
-        response = self.transport.request("POST", "write", params=params, data=body, headers=_TEXT_PLAIN,
-                                          raw=True)
+        response = self.transport.request(
+            "POST", "write", params=params, data=body, headers=_TEXT_PLAIN, raw=True
+        )
         if response.status_code == 204:
             return
         if response.status_code == 404 and "dbrp" in error_message(response):
@@ -105,12 +124,12 @@ class V2Backend:
         exc = self.transport.error_for(response)
         if isinstance(exc, InfluxDBClientError) and exc.code == 422 and "partial write" in str(exc.content):
             m = _DROPPED.search(str(exc.content))
-            return PartialWriteError(exc.content, exc.code,
-                                     Progress(dropped=int(m.group(1)) if m else None))
+            return PartialWriteError(exc.content, exc.code, Progress(dropped=int(m.group(1)) if m else None))
         return exc
 
-    def _missing_database(self, database: str, retention_policy: Optional[str],
-                          target: Optional[Target], code: Optional[int]) -> DatabaseNotFoundError:
+    def _missing_database(
+        self, database: str, retention_policy: Optional[str], target: Optional[Target], code: Optional[int]
+    ) -> DatabaseNotFoundError:
         where = f"database {database!r}"
         if retention_policy:
             where += f" (retention policy {retention_policy!r})"
@@ -118,10 +137,10 @@ class V2Backend:
         return DatabaseNotFoundError(
             f"database not found: {database}: InfluxDB 2.x has no DBRP mapping for {where}{bucket}. "
             f"Create it with client.create_database({database!r})"
-            + (f" / client.create_retention_policy({retention_policy!r}, ...)"
-               if retention_policy else "")
+            + (f" / client.create_retention_policy({retention_policy!r}, ...)" if retention_policy else "")
             + ", or map it to an existing bucket with bucket_map=",
-            database=database, code=code,
+            database=database,
+            code=code,
         )
 
     # -- querying ----------------------------------------------------------
@@ -134,8 +153,7 @@ class V2Backend:
         self.check_serverless(statement)
         return self.management.execute(statement, params)
 
-    def query(self, text: str, params: Dict[str, Any], method: str, chunked: bool,
-              expected: int) -> Any:
+    def query(self, text: str, params: Dict[str, Any], method: str, chunked: bool, expected: int) -> Any:
         params = dict(params, q=text)
         if not params.get("rp"):
             # 2.x ignores the policy written in FROM "db"."rp"."m": pass it as a parameter.
@@ -148,15 +166,18 @@ class V2Backend:
         accept = "application/x-msgpack" if MSGPACK and not chunked else "application/json"
         answer: Any = None
         for attempt in (1, 2):
-            response = self.transport.request(method, "query", params=params, stream=True,
-                                              expected=expected, headers={"Accept": accept})
+            response = self.transport.request(
+                method, "query", params=params, stream=True, expected=expected, headers={"Accept": accept}
+            )
             if chunked:
                 return line_chunks(response)
             answer = decode(read_all(response), response.headers.get("Content-Type", ""))
             if not isinstance(answer, dict):
                 raise InfluxDBClientError(
                     f"the server answered /query with {type(answer).__name__}, not 1.x's "
-                    "{\"results\": ...}: it is not InfluxDB 2.x", response.status_code)
+                    '{"results": ...}: it is not InfluxDB 2.x',
+                    response.status_code,
+                )
             if attempt == 1 and self._repair_mapping(answer, params):
                 continue
             break
@@ -201,8 +222,12 @@ class V2Backend:
         if bucket is None:
             return False
         existing = self.resolver.mappings(database)
-        self.api.create_dbrp(database, retention_policy or DEFAULT_RP, bucket["id"],
-                             default=not existing and retention_policy in (None, DEFAULT_RP))
+        self.api.create_dbrp(
+            database,
+            retention_policy or DEFAULT_RP,
+            bucket["id"],
+            default=not existing and retention_policy in (None, DEFAULT_RP),
+        )
         self.resolver.forget(database)
         return True
 
@@ -243,12 +268,16 @@ class V2Backend:
 
     def check_serverless(self, statement: Statement) -> None:
         """Serverless has the v2 API without deletes and tasks (its OpenAPI contract)."""
-        if self.flavour is Flavour.SERVERLESS and statement.kind in ("delete", "drop_series",
-                                                                     "drop_measurement"):
+        if self.flavour is Flavour.SERVERLESS and statement.kind in (
+            "delete",
+            "drop_series",
+            "drop_measurement",
+        ):
             raise UnsupportedOperationError(
                 f"{statement.text}: InfluxDB Cloud Serverless has no delete API; let the bucket's "
                 "retention period expire the points, or write them to a new bucket",
-                statement=statement.text)
+                statement=statement.text,
+            )
 
 
 def _explain_not_implemented(answer: Dict[str, Any]) -> Dict[str, Any]:

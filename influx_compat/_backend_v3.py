@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from influx_compat._answers import decode, first_error, json_stream, legacy_times, read_all
 from influx_compat._config import Settings
+from influx_compat._databases_v3 import catalog_for
 from influx_compat._flavour import Flavour
 from influx_compat._influxql import Statement
 from influx_compat._management_v3 import ManagementV3
@@ -50,8 +51,11 @@ V3_TOKEN_HELP = (
     "InfluxDB 3's docs tell 1.x users), or set INFLUX_TOKEN; create one with 'influxdb3 create token'."
 )
 _SCHEMA_HINTS = (
-    ("invalid column type", "InfluxDB 3 fixes a column's type at its first write, forever: write this "
-                            "field with the type it was first written with, or under a new name"),
+    (
+        "invalid column type",
+        "InfluxDB 3 fixes a column's type at its first write, forever: write this "
+        "field with the type it was first written with, or under a new name",
+    ),
     ("tag and field", "InfluxDB 3 does not allow a tag and a field of the same name in one measurement"),
     ("time", "InfluxDB 3 reserves the column name 'time' for the timestamp"),
 )
@@ -77,7 +81,9 @@ def check_database_name(name: str) -> str:
     if problem:
         raise InfluxDBClientError(
             f"database name {name!r} cannot be used on InfluxDB 3: {problem} (a 1.x retention policy "
-            "'rp' of database 'db' is the database 'db/rp')", 400)
+            "'rp' of database 'db' is the database 'db/rp')",
+            400,
+        )
     return name
 
 
@@ -89,7 +95,9 @@ def database_for(database: str, retention_policy: Optional[str]) -> str:
     if "/" in database or "/" in rp:
         raise InfluxDBClientError(
             f"database {database!r} with retention policy {retention_policy!r}: InfluxDB 3 names a "
-            "retention policy's database 'db/rp', so neither may hold '/'", 400)
+            "retention policy's database 'db/rp', so neither may hold '/'",
+            400,
+        )
     return check_database_name(f"{database}/{rp}")
 
 
@@ -105,7 +113,7 @@ class V3Backend:
         self.flavour = flavour
         self.transport = transport
         self.settings = settings
-        self.management = ManagementV3(self, flavour, settings.management)
+        self.management = ManagementV3(self, flavour, catalog_for(flavour, settings, transport))
 
     # -- names ---------------------------------------------------------------
 
@@ -117,8 +125,14 @@ class V3Backend:
 
     # -- writing -----------------------------------------------------------
 
-    def write(self, body: bytes, database: str, retention_policy: Optional[str],
-              precision: Optional[str], consistency: Optional[str]) -> None:
+    def write(
+        self,
+        body: bytes,
+        database: str,
+        retention_policy: Optional[str],
+        precision: Optional[str],
+        consistency: Optional[str],
+    ) -> None:
         if not body.strip():
             return  # 3.x answers an empty write with 400 "incoming write was empty"
         target = self.target(database, retention_policy)
@@ -126,11 +140,15 @@ class V3Backend:
             params = {"bucket": target, "precision": precision or "ns"}
             path = "api/v2/write"
         else:
-            params = {"db": target, "precision": _WRITE_LP_PRECISION[precision or "ns"],
-                      "accept_partial": "true"}
+            params = {
+                "db": target,
+                "precision": _WRITE_LP_PRECISION[precision or "ns"],
+                "accept_partial": "true",
+            }
             path = "api/v3/write_lp"
-        response = self.transport.request("POST", path, params=params, data=body, headers=_TEXT_PLAIN,
-                                          raw=True)
+        response = self.transport.request(
+            "POST", path, params=params, data=body, headers=_TEXT_PLAIN, raw=True
+        )
         if response.status_code == 204:
             return
         raise self._write_error(response, target)
@@ -147,23 +165,31 @@ class V3Backend:
             return LimitExceededError(f"{message} ({_LIMIT_HELP})", status, limit=_limit_name(message))
         if isinstance(data, list) and data:
             rejected = tuple(_rejected(item) for item in data if isinstance(item, dict))
-            return PartialWriteError(_hinted(message, rejected), status, Progress(dropped=len(rejected)),
-                                     rejected)
+            return PartialWriteError(
+                _hinted(message, rejected), status, Progress(dropped=len(rejected)), rejected
+            )
         if isinstance(data, dict):
             rejected = (_rejected(data),)
-            return InfluxDBClientError(_hinted(f"{message}: nothing of this batch was written", rejected),
-                                       status)
+            return InfluxDBClientError(
+                _hinted(f"{message}: nothing of this batch was written", rejected), status
+            )
         if self.flavour.iox and "partial write" in message:
             found = re.search(r"(\d+) point", message)
-            return PartialWriteError(message, status, Progress(dropped=int(found.group(1)) if found else None))
+            return PartialWriteError(
+                message, status, Progress(dropped=int(found.group(1)) if found else None)
+            )
         if status == 404:
             return DatabaseNotFoundError(
                 f"database not found: {target}: {message}. " + self.management.create_help(target),
-                database=target, code=404)
+                database=target,
+                code=404,
+            )
         if status == 405 and not self.flavour.iox:
             return InfluxDBClientError(
                 f"{message}: the server has no /api/v3/write_lp, so it is not InfluxDB 3 Core or "
-                "Enterprise; for Cloud Dedicated or Clustered pass flavour='dedicated'", 405)
+                "Enterprise; for Cloud Dedicated or Clustered pass flavour='dedicated'",
+                405,
+            )
         return self.transport.error_for(response)
 
     # -- querying ----------------------------------------------------------
@@ -183,20 +209,27 @@ class V3Backend:
             out["db"] = self.target(str(database), params.get("rp") or None)
         return out
 
-    def query(self, text: str, params: Dict[str, Any], method: str, chunked: bool,
-              expected: int) -> Any:
+    def query(self, text: str, params: Dict[str, Any], method: str, chunked: bool, expected: int) -> Any:
         wire = self.query_params(text, params)
         legacy = not wire.get("epoch")
         # 3.x answers MessagePack with positional arrays, and refuses a JSON request content type.
         headers: Dict[str, Optional[str]] = {"Accept": "application/json", "Content-Type": None}
-        response = self.transport.request(method if method in ("GET", "POST") else "GET", "query",
-                                          params=wire, stream=True, expected=expected, headers=headers)
+        response = self.transport.request(
+            method if method in ("GET", "POST") else "GET",
+            "query",
+            params=wire,
+            stream=True,
+            expected=expected,
+            headers=headers,
+        )
         if chunked:
             return json_stream(response, legacy=legacy)
         answer = decode(read_all(response), response.headers.get("Content-Type", ""))
         if not isinstance(answer, dict):
-            raise InfluxDBClientError(f"unexpected /query answer from {self.flavour.product}: "
-                                      f"{type(answer).__name__}", response.status_code)
+            raise InfluxDBClientError(
+                f"unexpected /query answer from {self.flavour.product}: {type(answer).__name__}",
+                response.status_code,
+            )
         return legacy_times(answer) if legacy else answer
 
     def run(self, text: str, database: Optional[str]) -> Dict[str, Any]:
@@ -237,8 +270,9 @@ class V3Backend:
 
 def _rejected(item: Dict[str, Any]) -> RejectedLine:
     number = int(item.get("line_number") or 0)
-    return RejectedLine(max(number - 1, 0), number, str(item.get("error_message", "")),
-                        str(item.get("original_line", "")))
+    return RejectedLine(
+        max(number - 1, 0), number, str(item.get("error_message", "")), str(item.get("original_line", ""))
+    )
 
 
 def _hinted(message: str, rejected: Tuple[RejectedLine, ...]) -> str:

@@ -273,10 +273,12 @@ def resolve_settings(
     token, token_source = _resolve("token", token, env, _ENV_TOKEN, profile, profile_source)
     org, org_source = _resolve("org", org, env, _ENV_ORG, profile, profile_source)
     flavour_name, flavour_source = _resolve("flavour", flavour, env, _ENV_FLAVOUR, None, None)
-    management = ManagementSettings(**{
-        key: _resolve(key, (management_options or {}).get(key), env, names, None, None)[0]
-        for key, names in _ENV_MANAGEMENT.items()
-    })
+    management = ManagementSettings(
+        **{
+            key: _resolve(key, (management_options or {}).get(key), env, names, None, None)[0]
+            for key, names in _ENV_MANAGEMENT.items()
+        }
+    )
 
     return Settings(
         base_url=base_url,

@@ -57,19 +57,38 @@ class Core:
         self._apply_auth()
 
     @classmethod
-    def from_options(cls, *, session: Optional[requests.Session] = None, verify_ssl: Any = False,
-                     timeout: Any = None, retries: int = 3, pool_size: int = 10,
-                     proxies: Optional[Dict[str, str]] = None, headers: Optional[Dict[str, str]] = None,
-                     socket_options: Any = None, gzip: bool = False, **settings: Any) -> Core:
+    def from_options(
+        cls,
+        *,
+        session: Optional[requests.Session] = None,
+        verify_ssl: Any = False,
+        timeout: Any = None,
+        retries: int = 3,
+        pool_size: int = 10,
+        proxies: Optional[Dict[str, str]] = None,
+        headers: Optional[Dict[str, str]] = None,
+        socket_options: Any = None,
+        gzip: bool = False,
+        **settings: Any,
+    ) -> Core:
         """A core with its settings resolved and its transport built (the client's and the proxy's way).
 
         :param settings: the arguments of :func:`~influx_compat._config.resolve_settings`
             (``host``, ``port``, ``url``, ``token``, ``org``, ``flavour``, ...)
         """
         resolved = resolve_settings(**settings)
-        transport = Transport(resolved, session=session, verify_ssl=verify_ssl, timeout=timeout,
-                              retries=retries, pool_size=pool_size, proxies=proxies, headers=headers,
-                              socket_options=socket_options, gzip=gzip)
+        transport = Transport(
+            resolved,
+            session=session,
+            verify_ssl=verify_ssl,
+            timeout=timeout,
+            retries=retries,
+            pool_size=pool_size,
+            proxies=proxies,
+            headers=headers,
+            socket_options=socket_options,
+            gzip=gzip,
+        )
         return cls(resolved, transport)
 
     # -- flavour and auth, decided here once ----------------------------------
@@ -98,15 +117,29 @@ class Core:
         flavour = self.flavour or Flavour.V2
         if flavour.v3:
             token = creds.v3_token
-            described = (f"the token from {creds.token_source}" if creds.token else
-                         "the password as a token" if token else "no token")
-            self.transport.auth = Auth(token=token, described=described, help=V3_TOKEN_HELP,
-                                       server=flavour.product)
+            described = (
+                f"the token from {creds.token_source}"
+                if creds.token
+                else "the password as a token"
+                if token
+                else "no token"
+            )
+            self.transport.auth = Auth(
+                token=token, described=described, help=V3_TOKEN_HELP, server=flavour.product
+            )
             return
-        basic = (creds.username, creds.password) if creds.username is not None and \
-            creds.password is not None and creds.token is None else None
-        self.transport.auth = Auth(token=creds.token, basic=basic, described=creds.describe(),
-                                   help=TOKEN_HELP, server=flavour.product)
+        basic = (
+            (creds.username, creds.password)
+            if creds.username is not None and creds.password is not None and creds.token is None
+            else None
+        )
+        self.transport.auth = Auth(
+            token=creds.token,
+            basic=basic,
+            described=creds.describe(),
+            help=TOKEN_HELP,
+            server=flavour.product,
+        )
 
     def set_credentials(self, credentials: Credentials) -> None:
         """New 1.x credentials (``switch_user``): a user and password instead of the token."""
@@ -120,8 +153,10 @@ class Core:
             backend = self._backends.get(flavour)
             if backend is None:
                 backend = self._backends[flavour] = (
-                    V3Backend(self.settings, self.transport, flavour) if flavour.v3
-                    else V2Backend(self.settings, self.transport, flavour))
+                    V3Backend(self.settings, self.transport, flavour)
+                    if flavour.v3
+                    else V2Backend(self.settings, self.transport, flavour)
+                )
         return backend
 
     def describe_flavour(self) -> str:
@@ -143,8 +178,13 @@ class Core:
         except (InfluxDBClientError, requests.exceptions.RequestException) as exc:
             if unknown and self._learned_v3():
                 return operation(self.backend)
-            if unknown and self.flavour is None and type(exc) is InfluxDBClientError \
-                    and exc.code in (404, 405) and self._probe():
+            if (
+                unknown
+                and self.flavour is None
+                and type(exc) is InfluxDBClientError
+                and exc.code in (404, 405)
+                and self._probe()
+            ):
                 return operation(self.backend)
             if isinstance(exc, InfluxDBClientError):
                 raise self._explained(exc) from None
@@ -173,35 +213,63 @@ class Core:
 
     def _explained(self, exc: InfluxDBClientError) -> InfluxDBClientError:
         if type(exc) is InfluxDBClientError and exc.code in (404, 405):
-            return InfluxDBClientError(f"{exc.content} ({self.describe_flavour()}; {FLAVOUR_HELP})",
-                                       exc.code)
+            return InfluxDBClientError(f"{exc.content} ({self.describe_flavour()}; {FLAVOUR_HELP})", exc.code)
         return exc
 
     # -- writing -----------------------------------------------------------
 
-    def send_batch(self, body: bytes, database: str, retention_policy: Optional[str],
-                   precision: Optional[str], consistency: Optional[str]) -> None:
+    def send_batch(
+        self,
+        body: bytes,
+        database: str,
+        retention_policy: Optional[str],
+        precision: Optional[str],
+        consistency: Optional[str],
+    ) -> None:
         """One batch to the backend (the pipeline's :data:`~influx_compat._writer.Send`)."""
         self._call(lambda b: b.write(body, database, retention_policy, precision, consistency))
 
-    def write_points(self, points: Any, time_precision: Optional[str], database: str,
-                     retention_policy: Optional[str] = None, tags: Optional[Dict[str, Any]] = None,
-                     batch_size: Optional[int] = None, protocol: str = "json",
-                     consistency: Optional[str] = None) -> None:
+    def write_points(
+        self,
+        points: Any,
+        time_precision: Optional[str],
+        database: str,
+        retention_policy: Optional[str] = None,
+        tags: Optional[Dict[str, Any]] = None,
+        batch_size: Optional[int] = None,
+        protocol: str = "json",
+        consistency: Optional[str] = None,
+    ) -> None:
         """influxdb-python's ``write_points`` through the pipeline."""
-        _writer.write_points(self.send_batch, points, time_precision, database, retention_policy, tags,
-                             batch_size, protocol, consistency)
+        _writer.write_points(
+            self.send_batch,
+            points,
+            time_precision,
+            database,
+            retention_policy,
+            tags,
+            batch_size,
+            protocol,
+            consistency,
+        )
 
-    def write_body(self, body: bytes, database: str, retention_policy: Optional[str],
-                   precision: Optional[str], consistency: Optional[str] = None, rescale: bool = True) -> None:
+    def write_body(
+        self,
+        body: bytes,
+        database: str,
+        retention_policy: Optional[str],
+        precision: Optional[str],
+        consistency: Optional[str] = None,
+        rescale: bool = True,
+    ) -> None:
         """A body of line protocol in a 1.x precision, as one batch (``write()``, the proxy)."""
-        _writer.write_body(self.send_batch, body, database, retention_policy, precision, consistency,
-                           rescale)
+        _writer.write_body(self.send_batch, body, database, retention_policy, precision, consistency, rescale)
 
     # -- querying ----------------------------------------------------------
 
-    def query(self, params: Dict[str, Any], method: str = "GET", chunked: bool = False,
-              expected: int = 200) -> Any:
+    def query(
+        self, params: Dict[str, Any], method: str = "GET", chunked: bool = False, expected: int = 200
+    ) -> Any:
         """Run InfluxQL; return 1.x JSON, or an iterator of JSON chunks when chunked.
 
         :param params: the /query parameters (``q``, ``db``, ``rp``, ``epoch``, ...)
@@ -211,11 +279,20 @@ class Core:
             statements = parse_query(text)
         except InfluxQLSyntaxError as exc:
             raise parse_error(exc) from None
-        return self._call(lambda b: self._query(b, text, statements, params, method, chunked, expected),
-                          redo=True)
+        return self._call(
+            lambda b: self._query(b, text, statements, params, method, chunked, expected), redo=True
+        )
 
-    def _query(self, backend: Backend, text: str, statements: List[Statement], params: Dict[str, Any],
-               method: str, chunked: bool, expected: int) -> Any:
+    def _query(
+        self,
+        backend: Backend,
+        text: str,
+        statements: List[Statement],
+        params: Dict[str, Any],
+        method: str,
+        chunked: bool,
+        expected: int,
+    ) -> Any:
         if not any(backend.routes(s) for s in statements):
             return backend.query(text, params, method, chunked, expected)
         results = self._mixed(backend, statements, params, method, expected)
@@ -223,8 +300,14 @@ class Core:
             return iter([{"results": [r]} for r in results])
         return {"results": results}
 
-    def _mixed(self, backend: Backend, statements: List[Statement], params: Dict[str, Any], method: str,
-               expected: int) -> List[Dict[str, Any]]:
+    def _mixed(
+        self,
+        backend: Backend,
+        statements: List[Statement],
+        params: Dict[str, Any],
+        method: str,
+        expected: int,
+    ) -> List[Dict[str, Any]]:
         results: List[Dict[str, Any]] = []
         pending: List[Statement] = []
 
@@ -283,8 +366,11 @@ class Core:
         """The server's version: 2.x answers 204, 3 Core and Enterprise 200 with JSON."""
         response = self.transport.request("GET", "ping", raw=True)
         if response.status_code == 204 or (response.status_code == 200 and self._learned_v3()):
-            if self.flavour is None and response.status_code == 204 and \
-                    response.headers.get("X-Influxdb-Build", "").lower() != "cloud2":
+            if (
+                self.flavour is None
+                and response.status_code == 204
+                and response.headers.get("X-Influxdb-Build", "").lower() != "cloud2"
+            ):
                 self._set_flavour(Flavour.V2, "/ping answering 204")
             version = response.headers.get("X-Influxdb-Version")
             if not version and response.status_code == 200:

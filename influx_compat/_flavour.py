@@ -60,12 +60,24 @@ _PRODUCTS = {
 }
 
 _ALIASES = {
-    "2": Flavour.V2, "v2": Flavour.V2, "2.x": Flavour.V2, "oss": Flavour.V2, "v2-oss": Flavour.V2,
-    "cloud": Flavour.V2, "cloud2": Flavour.V2, "v2-cloud": Flavour.V2,
-    "serverless": Flavour.SERVERLESS, "cloud-serverless": Flavour.SERVERLESS,
-    "core": Flavour.CORE, "3": Flavour.CORE, "v3": Flavour.CORE, "v3-core": Flavour.CORE,
-    "enterprise": Flavour.ENTERPRISE, "v3-enterprise": Flavour.ENTERPRISE,
-    "dedicated": Flavour.DEDICATED, "cloud-dedicated": Flavour.DEDICATED,
+    "2": Flavour.V2,
+    "v2": Flavour.V2,
+    "2.x": Flavour.V2,
+    "oss": Flavour.V2,
+    "v2-oss": Flavour.V2,
+    "cloud": Flavour.V2,
+    "cloud2": Flavour.V2,
+    "v2-cloud": Flavour.V2,
+    "serverless": Flavour.SERVERLESS,
+    "cloud-serverless": Flavour.SERVERLESS,
+    "core": Flavour.CORE,
+    "3": Flavour.CORE,
+    "v3": Flavour.CORE,
+    "v3-core": Flavour.CORE,
+    "enterprise": Flavour.ENTERPRISE,
+    "v3-enterprise": Flavour.ENTERPRISE,
+    "dedicated": Flavour.DEDICATED,
+    "cloud-dedicated": Flavour.DEDICATED,
     "clustered": Flavour.CLUSTERED,
 }
 

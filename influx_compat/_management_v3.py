@@ -13,12 +13,11 @@ offers instead.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set
 
-from influx_compat._config import ManagementSettings
+from influx_compat._databases_v3 import Catalog
 from influx_compat._flavour import Flavour
 from influx_compat._influxql import (
     InfluxQLSyntaxError,
@@ -33,7 +32,6 @@ from influx_compat._statements import check_handlers
 from influx_compat.exceptions import (
     DatabaseNotFoundError,
     InfluxDBClientError,
-    LimitExceededError,
     UnsupportedOperationError,
 )
 
@@ -46,17 +44,25 @@ log = logging.getLogger("influx_compat")
 INTERNAL = "_internal"
 Handler = Callable[[Statement, Dict[str, Any]], Dict[str, Any]]
 
-_USERS = ("InfluxDB 3 has no InfluxQL users or privileges: authenticate with a token (token=..., or the "
-          "token as password=...); create and scope tokens with 'influxdb3 create token' (Enterprise: "
-          "resource tokens per database)")
-_CQS = ("InfluxDB 3 has no continuous queries: use a processing engine trigger (a Python plugin run on "
-        "a schedule, 'influxdb3 create trigger'), or downsample client-side with a SELECT ... GROUP BY "
-        "time() and write_points")
-_DELETE = ("InfluxDB 3 cannot delete points or series: drop the whole measurement (drop_measurement), "
-           "or give the database a retention period (create_retention_policy / alter_retention_policy) "
-           "and let old points expire")
-_INTO = ("InfluxDB 3's InfluxQL has no SELECT ... INTO: run the SELECT and write its rows with "
-         "write_points (into a database 'db/rp' for another retention policy)")
+_USERS = (
+    "InfluxDB 3 has no InfluxQL users or privileges: authenticate with a token (token=..., or the "
+    "token as password=...); create and scope tokens with 'influxdb3 create token' (Enterprise: "
+    "resource tokens per database)"
+)
+_CQS = (
+    "InfluxDB 3 has no continuous queries: use a processing engine trigger (a Python plugin run on "
+    "a schedule, 'influxdb3 create trigger'), or downsample client-side with a SELECT ... GROUP BY "
+    "time() and write_points"
+)
+_DELETE = (
+    "InfluxDB 3 cannot delete points or series: drop the whole measurement (drop_measurement), "
+    "or give the database a retention period (create_retention_policy / alter_retention_policy) "
+    "and let old points expire"
+)
+_INTO = (
+    "InfluxDB 3's InfluxQL has no SELECT ... INTO: run the SELECT and write its rows with "
+    "write_points (into a database 'db/rp' for another retention policy)"
+)
 
 
 def _series_key(name: str, tags: Dict[str, Any]) -> str:
@@ -75,86 +81,29 @@ class ManagementV3:
 
     :param backend: the client's 3.x backend (requests and names)
     :param flavour: CORE/ENTERPRISE (configure API) or DEDICATED/CLUSTERED
-    :param settings: the Management API settings of Dedicated and Clustered
+    :param catalog: where the databases are (configure API, Management API)
     """
 
-    def __init__(self, backend: V3Backend, flavour: Flavour, settings: ManagementSettings) -> None:
+    def __init__(self, backend: V3Backend, flavour: Flavour, catalog: Catalog) -> None:
         self.backend = backend
         self.flavour = flavour
-        self.settings = settings
+        self.catalog = catalog
         self._defaults: Dict[str, str] = {}
         self._handlers = self.handlers()
 
-    # -- the configure API ---------------------------------------------------
-
-    def _configure(self, method: str, path: str, what: str, params: Optional[Dict[str, Any]] = None,
-                   body: Optional[Dict[str, Any]] = None) -> Any:
-        if self.flavour.iox:
-            raise UnsupportedOperationError(self._iox_help(what))
-        data = json.dumps(body).encode("utf-8") if body is not None else None
-        headers = {"Content-Type": "application/json"} if body is not None else None
-        return self.backend.transport.request(method, "api/v3/configure/" + path, params=params, data=data,
-                                              headers=headers, raw=True)
-
-    def _iox_help(self, what: str) -> str:
-        return (f"{what}: {self.flavour.product} manages databases in its Management API, not through "
-                "the data API this client talks to; create and drop them with 'influxctl database create "
-                "NAME' / 'influxctl database delete NAME' (or the Management API with a management "
-                "token: INFLUX_MANAGEMENT_TOKEN, and for Cloud Dedicated INFLUX_ACCOUNT_ID and "
-                "INFLUX_CLUSTER_ID)")
+    # -- the catalog ------------------------------------------------------------
 
     def create_help(self, target: str) -> str:
         if self.flavour.iox:
-            return self._iox_help(f"create database {target!r}")
+            return (
+                f"Create it with 'influxctl database create {target}' (or client.create_database with "
+                "the Management API configured: INFLUX_MANAGEMENT_TOKEN, ...)"
+            )
         return f"Create it with client.create_database({target.split('/')[0]!r})"
 
     def raw_databases(self) -> List[str]:
         """Every 3.x database name (``db`` and ``db/rp``), ``_internal`` included."""
-        if self.flavour.iox:
-            raise UnsupportedOperationError(self._iox_help("list databases"))
-        response = self._configure("GET", "database", "list databases", params={"format": "json"})
-        if response.status_code != 200:
-            raise self.backend.transport.error_for(response)
-        return [str(row.get("iox::database", "")) for row in response.json()]
-
-    def _database_exists(self, database: str) -> bool:
-        return database in self.raw_databases()
-
-    def _create(self, name: str, seconds: int) -> bool:
-        """Create a database; False when it existed (409)."""
-        body: Dict[str, Any] = {"db": name}
-        if seconds:
-            body["retention_period"] = f"{seconds}s"
-        response = self._configure("POST", "database", f"create database {name!r}", body=body)
-        if response.status_code in (200, 201, 204):
-            return True
-        if response.status_code == 409:
-            return False
-        raise self._error(response)
-
-    def _error(self, response: Any) -> Exception:
-        exc = self.backend.transport.error_for(response)
-        if isinstance(exc, InfluxDBClientError) and exc.code == 422:
-            return LimitExceededError(
-                f"{exc.content} (InfluxDB 3 Core allows 5 databases, and each 1.x retention policy other "
-                "than autogen is a database 'db/rp': drop one, or use InfluxDB 3 Enterprise)",
-                exc.code, limit="databases")
-        return exc
-
-    def _set_retention(self, name: str, seconds: int) -> None:
-        body: Dict[str, Any] = {"db": name}
-        if seconds:
-            body["retention_period"] = f"{seconds}s"
-        response = self._configure("PUT", "database", f"alter database {name!r}", body=body)
-        if response.status_code == 404:
-            raise DatabaseNotFoundError(f"database not found: {name}", database=name, code=404)
-        if response.status_code not in (200, 204):
-            raise self._error(response)
-
-    def _delete(self, name: str) -> None:
-        response = self._configure("DELETE", "database", f"drop database {name!r}", params={"db": name})
-        if response.status_code not in (200, 204, 404):
-            raise self._error(response)
+        return self.catalog.names()
 
     # -- databases -----------------------------------------------------------
 
@@ -163,16 +112,18 @@ class ManagementV3:
         if "/" in name:
             raise InfluxDBClientError(
                 f"database name {name!r}: on InfluxDB 3 a '/' separates a database from a retention "
-                "policy ('db/rp'); use create_retention_policy for a policy", 400)
+                "policy ('db/rp'); use create_retention_policy for a policy",
+                400,
+            )
         from influx_compat._backend_v3 import check_database_name
 
-        self._create(check_database_name(name), 0)
+        self.catalog.create(check_database_name(name), 0)
 
     def drop_database(self, name: str) -> None:
         """Database ``name`` and the databases of its retention policies; silent if none."""
         for existing in self.raw_databases():
             if existing == name or existing.startswith(name + "/"):
-                self._delete(existing)
+                self.catalog.delete(existing)
         self._defaults.pop(name, None)
 
     def list_databases(self) -> List[Dict[str, str]]:
@@ -184,8 +135,6 @@ class ManagementV3:
 
     def _policies(self, database: str) -> List[str]:
         """The 3.x databases of a 1.x database: ``db`` and each ``db/rp``; database not found if none."""
-        if self.flavour.iox:  # its databases are listed by the Management API only
-            return [database]
         found = [n for n in self.raw_databases() if n == database or n.startswith(database + "/")]
         if not found:
             raise DatabaseNotFoundError(f"database not found: {database}", database=database)
@@ -212,10 +161,20 @@ class ManagementV3:
         log.warning(
             "InfluxDB 3 has no default retention policy: this client now writes and queries points of "
             "%r without a retention policy in the database %r; other clients still use %r",
-            database, f"{database}/{name.lower()}", database)
+            database,
+            f"{database}/{name.lower()}",
+            database,
+        )
 
-    def create_retention_policy(self, name: str, database: str, duration: Any, replication: Any = None,
-                                default: bool = False, shard_duration: Any = None) -> None:
+    def create_retention_policy(
+        self,
+        name: str,
+        database: str,
+        duration: Any,
+        replication: Any = None,
+        default: bool = False,
+        shard_duration: Any = None,
+    ) -> None:
         """Database ``db/name`` with that retention period (replication and shard duration ignored)."""
         from influx_compat._backend_v3 import database_for
 
@@ -225,15 +184,21 @@ class ManagementV3:
         self._policies(database)
         target = database_for(database, name)
         if target == database:
-            self._set_retention(database, seconds)
-        elif not self._create(target, seconds):
-            self._set_retention(target, seconds)
+            self.catalog.set_retention(database, seconds)
+        elif not self.catalog.create(target, seconds):
+            self.catalog.set_retention(target, seconds)
         if default:
             self._make_default(database, name)
 
-    def alter_retention_policy(self, name: str, database: str, duration: Any = None,
-                               replication: Any = None, default: bool = False,
-                               shard_duration: Any = None) -> None:
+    def alter_retention_policy(
+        self,
+        name: str,
+        database: str,
+        duration: Any = None,
+        replication: Any = None,
+        default: bool = False,
+        shard_duration: Any = None,
+    ) -> None:
         from influx_compat._backend_v3 import database_for
 
         target = database_for(database, name)
@@ -243,7 +208,7 @@ class ManagementV3:
             seconds = self._seconds(duration)
             if seconds and seconds < 3600:
                 raise InfluxDBClientError("retention policy duration must be at least 1h0m0s")
-            self._set_retention(target, seconds)
+            self.catalog.set_retention(target, seconds)
         if default:
             self._make_default(database, name)
 
@@ -254,8 +219,9 @@ class ManagementV3:
         if target == database:
             raise UnsupportedOperationError(
                 f"DROP RETENTION POLICY {name}: on InfluxDB 3 the default policy is the database "
-                f"{database!r} itself; drop it with drop_database({database!r})")
-        self._delete(target)
+                f"{database!r} itself; drop it with drop_database({database!r})"
+            )
+        self.catalog.delete(target)
         if self._defaults.get(database, "").lower() == name.lower():
             self._defaults.pop(database, None)
 
@@ -266,9 +232,15 @@ class ManagementV3:
         for name in self._policies(database):
             rp = "autogen" if name == database else name.split("/", 1)[1]
             seconds = self._retention_of(name)
-            rows.append({"name": rp, "duration": format_duration(seconds),
-                         "shardGroupDuration": format_duration(_default_shard(seconds)),
-                         "replicaN": 1, "default": rp == default})
+            rows.append(
+                {
+                    "name": rp,
+                    "duration": format_duration(seconds),
+                    "shardGroupDuration": format_duration(_default_shard(seconds)),
+                    "replicaN": 1,
+                    "default": rp == default,
+                }
+            )
         return rows
 
     def _retention_of(self, database: str) -> int:
@@ -291,10 +263,7 @@ class ManagementV3:
         if not database:
             raise InfluxDBClientError("database name required")
         for name in self._policies(database):
-            response = self._configure("DELETE", "table", f"drop measurement {measurement!r}",
-                                       params={"db": name, "table": measurement})
-            if response.status_code not in (200, 204, 404):
-                raise self._error(response)
+            self.catalog.delete_table(name, measurement)
 
     def _databases_of(self, statement: Statement, params: Dict[str, Any]) -> List[str]:
         database = statement.args.get("database") or params.get("db")
@@ -305,8 +274,6 @@ class ManagementV3:
             from influx_compat._backend_v3 import database_for
 
             return [database_for(database, rp)]
-        if self.flavour.iox:
-            return [self.backend.target(database, None)]
         return self._policies(database)
 
     def show_measurements(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
@@ -319,24 +286,34 @@ class ManagementV3:
                 names.update(str(v[0]) for v in series.get("values", []))
         if not names:
             return {}
-        return {"series": [{"name": "measurements", "columns": ["name"],
-                            "values": [[n] for n in sorted(names)]}]}
+        return {
+            "series": [{"name": "measurements", "columns": ["name"], "values": [[n] for n in sorted(names)]}]
+        }
 
     def show_series(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
         """SHOW SERIES, which 3.x lacks: one ``SELECT * ... GROUP BY * LIMIT 1`` per measurement."""
         rest = statement.args.get("rest", "")
-        match = re.match(r"^\s*(?:FROM\s+(?P<src>.*?))?\s*(?:WHERE\s+(?P<where>.*?))?\s*$", rest,
-                         re.IGNORECASE | re.DOTALL)
+        match = re.match(
+            r"^\s*(?:FROM\s+(?P<src>.*?))?\s*(?:WHERE\s+(?P<where>.*?))?\s*$", rest, re.IGNORECASE | re.DOTALL
+        )
         if match is None or statement.args.get("limited"):
             raise UnsupportedOperationError(
                 f"{statement.text}: InfluxDB 3 has no SHOW SERIES; influx_compat emulates it for "
-                "[FROM m] [WHERE tag = 'v'] only", statement=statement.text)
+                "[FROM m] [WHERE tag = 'v'] only",
+                statement=statement.text,
+            )
         where = f" WHERE {match.group('where')}" if match.group("where") else ""
         keys: Set[str] = set()
         for database in self._databases_of(statement, params):
-            sources = [match.group("src")] if match.group("src") else [
-                quote_ident(str(v[0])) for s in self.backend.run("SHOW MEASUREMENTS", database)
-                .get("series", []) for v in s.get("values", [])]
+            sources = (
+                [match.group("src")]
+                if match.group("src")
+                else [
+                    quote_ident(str(v[0]))
+                    for s in self.backend.run("SHOW MEASUREMENTS", database).get("series", [])
+                    for v in s.get("values", [])
+                ]
+            )
             for source in sources:
                 result = self.backend.run(f"SELECT * FROM {source}{where} GROUP BY * LIMIT 1", database)
                 for series in result.get("series", []):
@@ -369,32 +346,53 @@ class ManagementV3:
         return {
             "create_database": self._create_database,
             "drop_database": none(self.drop_database, "name"),
-            "show_databases": lambda s, p: {"series": [{"name": "databases", "columns": ["name"], "values": [
-                [d["name"]] for d in self.list_databases()]}]},
+            "show_databases": lambda s, p: {
+                "series": [
+                    {
+                        "name": "databases",
+                        "columns": ["name"],
+                        "values": [[d["name"]] for d in self.list_databases()],
+                    }
+                ]
+            },
             "create_retention_policy": lambda s, p: self._rp(self.create_retention_policy, s),
             "alter_retention_policy": lambda s, p: self._rp(self.alter_retention_policy, s),
             "drop_retention_policy": none(self.drop_retention_policy, "name", "database"),
             "show_retention_policies": self._show_retention_policies,
             "show_users": lambda s, p: {"series": [{"columns": ["user", "admin"]}]},
-            "create_user": self._refuse(_USERS), "drop_user": self._refuse(_USERS),
-            "set_password": self._refuse(_USERS), "grant": self._refuse(_USERS),
-            "grant_admin": self._refuse(_USERS), "revoke": self._refuse(_USERS),
-            "revoke_admin": self._refuse(_USERS), "show_grants": self._refuse(_USERS),
-            "drop_series": self._refuse(_DELETE), "delete": self._refuse(_DELETE),
+            "create_user": self._refuse(_USERS),
+            "drop_user": self._refuse(_USERS),
+            "set_password": self._refuse(_USERS),
+            "grant": self._refuse(_USERS),
+            "grant_admin": self._refuse(_USERS),
+            "revoke": self._refuse(_USERS),
+            "revoke_admin": self._refuse(_USERS),
+            "show_grants": self._refuse(_USERS),
+            "drop_series": self._refuse(_DELETE),
+            "delete": self._refuse(_DELETE),
             "drop_measurement": none(self.drop_measurement, "measurement", "db"),
             "show_measurements": self.show_measurements,
             "show_series": self.show_series,
-            "show_continuous_queries": lambda s, p: {"series": [
-                {"name": d["name"], "columns": ["name", "query"], "values": []}
-                for d in self.list_databases()]},
+            "show_continuous_queries": lambda s, p: {
+                "series": [
+                    {"name": d["name"], "columns": ["name", "query"], "values": []}
+                    for d in self.list_databases()
+                ]
+            },
             "create_continuous_query": self._refuse(_CQS),
             "drop_continuous_query": self._refuse(_CQS),
         }
 
     def _rp(self, func: Callable[..., None], s: Statement) -> Dict[str, Any]:
         args = s.args
-        func(args["name"], args["database"], args.get("duration"), args.get("replication"),
-             args.get("default", False), args.get("shard_duration"))
+        func(
+            args["name"],
+            args["database"],
+            args.get("duration"),
+            args.get("replication"),
+            args.get("default", False),
+            args.get("shard_duration"),
+        )
         return {}
 
     def _create_database(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
@@ -404,7 +402,7 @@ class ManagementV3:
         if policy:  # CREATE DATABASE x WITH DURATION d [NAME rp]
             rp = policy.get("name") or "autogen"
             if rp.lower() == "autogen":
-                self._set_retention(name, self._seconds(policy.get("duration")))
+                self.catalog.set_retention(name, self._seconds(policy.get("duration")))
             else:
                 self.create_retention_policy(rp, name, policy.get("duration") or "INF", default=True)
         return {}

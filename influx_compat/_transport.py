@@ -264,8 +264,9 @@ class Transport:
                 if self.retries != 0 and attempt >= self.retries:
                     raise
                 delay = min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt) * (0.5 + random.random() / 2)
-                log.debug("%s %s failed (%s); retry %d in %.3fs", method, url, type(exc).__name__,
-                          attempt, delay)
+                log.debug(
+                    "%s %s failed (%s); retry %d in %.3fs", method, url, type(exc).__name__, attempt, delay
+                )
                 time.sleep(delay)
 
     def error_for(self, response: requests.Response) -> Exception:
@@ -278,8 +279,9 @@ class Transport:
             tried = self.auth.described
             if "Authorization" in self.headers:
                 tried = "the Authorization header given in headers="
-            return AuthenticationError(f"{message} ({self.auth.server} refused {tried}. {self.auth.help})",
-                                       status)
+            return AuthenticationError(
+                f"{message} ({self.auth.server} refused {tried}. {self.auth.help})", status
+            )
         return InfluxDBClientError(message, status)
 
     def close(self) -> None:

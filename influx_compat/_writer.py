@@ -43,8 +43,16 @@ from influx_compat.exceptions import (
     WriteTimeoutError,
 )
 
-__all__ = ["WIRE_PRECISION", "PRECISIONS", "Send", "wire_precision", "write_points", "write_body",
-           "encode_json", "encode_lines"]
+__all__ = [
+    "WIRE_PRECISION",
+    "PRECISIONS",
+    "Send",
+    "wire_precision",
+    "write_points",
+    "write_body",
+    "encode_json",
+    "encode_lines",
+]
 
 # 1.x precision -> (wire precision, factor applied to the timestamps).
 # 2.x knows ns, us, ms and s only and silently reads anything else as ns;
@@ -80,13 +88,18 @@ def wire_precision(precision: Optional[str]) -> Tuple[str, int]:
         ) from None
 
 
-def encode_json(points: List[Any], precision: Optional[str], tags: Optional[Dict[str, Any]] = None,
-                measurement: Optional[str] = None, start_index: int = 0) -> bytes:
+def encode_json(
+    points: List[Any],
+    precision: Optional[str],
+    tags: Optional[Dict[str, Any]] = None,
+    measurement: Optional[str] = None,
+    start_index: int = 0,
+) -> bytes:
     """Dict points as line protocol in the wire precision of ``precision``."""
     _, scale = wire_precision(precision)
-    body = line_protocol._serialize_points(points, precision=precision, tags=tags,
-                                           measurement=measurement, scale=scale,
-                                           start_index=start_index)
+    body = line_protocol._serialize_points(
+        points, precision=precision, tags=tags, measurement=measurement, scale=scale, start_index=start_index
+    )
     return body.encode("utf-8") if isinstance(body, str) else bytes(body)
 
 
@@ -100,8 +113,15 @@ def encode_lines(lines: List[Any], precision: Optional[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def write_body(send: Send, body: bytes, database: str, retention_policy: Optional[str],
-               precision: Optional[str], consistency: Optional[str] = None, rescale: bool = True) -> None:
+def write_body(
+    send: Send,
+    body: bytes,
+    database: str,
+    retention_policy: Optional[str],
+    precision: Optional[str],
+    consistency: Optional[str] = None,
+    rescale: bool = True,
+) -> None:
     """Send one body of line protocol as a single batch (``write()``, the proxy).
 
     :param precision: the 1.x precision of the body's timestamps (``m``/``h``
@@ -113,14 +133,30 @@ def write_body(send: Send, body: bytes, database: str, retention_policy: Optiona
     if scale != 1 and rescale:
         lines = line_protocol._rescale_line_timestamps(body.decode("utf-8").splitlines(), scale)
         body = ("\n".join(lines) + "\n").encode("utf-8")
-    _send_batch(send, body, database, retention_policy, wire if precision is not None else None,
-                consistency, index=0, written=0, in_batch=_line_count(body))
+    _send_batch(
+        send,
+        body,
+        database,
+        retention_policy,
+        wire if precision is not None else None,
+        consistency,
+        index=0,
+        written=0,
+        in_batch=_line_count(body),
+    )
 
 
-def write_points(send: Send, points: Any, time_precision: Optional[str], database: str,
-                 retention_policy: Optional[str] = None, tags: Optional[Dict[str, Any]] = None,
-                 batch_size: Optional[int] = None, protocol: str = "json",
-                 consistency: Optional[str] = None) -> None:
+def write_points(
+    send: Send,
+    points: Any,
+    time_precision: Optional[str],
+    database: str,
+    retention_policy: Optional[str] = None,
+    tags: Optional[Dict[str, Any]] = None,
+    batch_size: Optional[int] = None,
+    protocol: str = "json",
+    consistency: Optional[str] = None,
+) -> None:
     """influxdb-python's ``write_points``: batches of points, sent in order, progress exact."""
     if time_precision not in PRECISIONS:
         raise InvalidPointError("Invalid time precision is given. (use 'n', 'u', 'ms', 's', 'm' or 'h')")
@@ -129,8 +165,11 @@ def write_points(send: Send, points: Any, time_precision: Optional[str], databas
     wire, _ = WIRE_PRECISION[time_precision]
     if protocol == "line" and isinstance(points, (str, bytes)):
         points = [points]
-    batches: Iterable[List[Any]] = batched(points, batch_size) if batch_size and batch_size > 0 \
+    batches: Iterable[List[Any]] = (
+        batched(points, batch_size)
+        if batch_size and batch_size > 0
         else (points if isinstance(points, list) else list(points),)
+    )
     written = 0
     for index, batch in enumerate(batches):
         try:
@@ -143,8 +182,17 @@ def write_points(send: Send, points: Any, time_precision: Optional[str], databas
             raise InvalidBatchError(
                 f"{exc.content} -- nothing of {_progress_text(progress)} was sent", progress
             ) from None
-        _send_batch(send, body, database, retention_policy, wire if time_precision is not None else None,
-                    consistency, index, written, len(batch))
+        _send_batch(
+            send,
+            body,
+            database,
+            retention_policy,
+            wire if time_precision is not None else None,
+            consistency,
+            index,
+            written,
+            len(batch),
+        )
         written += len(batch)
 
 
@@ -152,7 +200,7 @@ def batched(iterable: Iterable[Any], size: int) -> Iterator[List[Any]]:
     """Slices of ``size`` items; the input is read lazily (generators stay lazy)."""
     if isinstance(iterable, list):  # slices are cheaper than islice, and the list is already there
         for start in range(0, len(iterable), size):
-            yield iterable[start:start + size]
+            yield iterable[start : start + size]
         return
     iterator = iter(iterable)
     while True:
@@ -174,9 +222,17 @@ class _Stored(Exception):
         self.stored = stored
 
 
-def _send_batch(send: Send, body: bytes, database: str, retention_policy: Optional[str],
-                wire: Optional[str], consistency: Optional[str], index: int, written: int,
-                in_batch: int) -> None:
+def _send_batch(
+    send: Send,
+    body: bytes,
+    database: str,
+    retention_policy: Optional[str],
+    wire: Optional[str],
+    consistency: Optional[str],
+    index: int,
+    written: int,
+    in_batch: int,
+) -> None:
     try:
         _send_split(send, body, database, retention_policy, wire, consistency)
     except _Stored as failed:
@@ -184,8 +240,15 @@ def _send_batch(send: Send, body: bytes, database: str, retention_policy: Option
         raise _with_progress(failed.cause, progress, written + failed.stored) from failed.cause
 
 
-def _send_split(send: Send, body: bytes, database: str, retention_policy: Optional[str],
-                wire: Optional[str], consistency: Optional[str], stored: int = 0) -> int:
+def _send_split(
+    send: Send,
+    body: bytes,
+    database: str,
+    retention_policy: Optional[str],
+    wire: Optional[str],
+    consistency: Optional[str],
+    stored: int = 0,
+) -> int:
     """Send a batch; on 413 (too large) send its halves, down to single lines.
 
     :returns: the number of lines sent
@@ -201,7 +264,8 @@ def _send_split(send: Send, body: bytes, database: str, retention_policy: Option
         if cut is None:
             too_large = InfluxDBClientError(
                 f"{exc.content} -- a single line of {len(body):,} bytes is larger than the server accepts",
-                413)
+                413,
+            )
             raise _Stored(too_large, stored) from None
     except (InfluxDBServerError, requests.exceptions.RequestException) as exc:
         raise _Stored(exc, stored) from None
@@ -230,9 +294,11 @@ def _middle_newline(body: bytes) -> Optional[int]:
 def _progress_text(progress: Progress) -> str:
     """``points_written``: every point stored before this part of the batch (resume from there)."""
     first = progress.points_written
-    return (f"batch {progress.batch_index} (points {first}..{first + progress.points_in_batch - 1}); "
-            f"{first} points before them (earlier batches, and any first part of this batch "
-            f"sent after a 413) were written")
+    return (
+        f"batch {progress.batch_index} (points {first}..{first + progress.points_in_batch - 1}); "
+        f"{first} points before them (earlier batches, and any first part of this batch "
+        f"sent after a 413) were written"
+    )
 
 
 def _with_progress(exc: Exception, progress: Progress, first_index: int) -> Exception:
@@ -241,24 +307,27 @@ def _with_progress(exc: Exception, progress: Progress, first_index: int) -> Exce
         return _rebase(exc, progress, first_index)
     text = _progress_text(progress)
     if isinstance(exc, InfluxDBServerError):
-        return WriteServerError(f"{exc} -- {text}; the points of this batch may not have been stored",
-                                progress)
+        return WriteServerError(
+            f"{exc} -- {text}; the points of this batch may not have been stored", progress
+        )
     if isinstance(exc, requests.exceptions.Timeout):
-        return WriteTimeoutError(f"{exc} -- {text}; the points of this batch may not have been stored",
-                                 progress)
+        return WriteTimeoutError(
+            f"{exc} -- {text}; the points of this batch may not have been stored", progress
+        )
     if isinstance(exc, requests.exceptions.RequestException):
-        return WriteConnectionError(f"{exc} -- {text}; the points of this batch may not have been stored",
-                                    progress)
+        return WriteConnectionError(
+            f"{exc} -- {text}; the points of this batch may not have been stored", progress
+        )
     assert isinstance(exc, InfluxDBClientError)
-    whole = Progress(progress.batch_index, progress.points_written, progress.points_in_batch,
-                     progress.points_in_batch)
+    whole = Progress(
+        progress.batch_index, progress.points_written, progress.points_in_batch, progress.points_in_batch
+    )
     if isinstance(exc, AuthenticationError):
         return WriteAuthenticationError(exc.content, exc.code, whole)
     if isinstance(exc, DatabaseNotFoundError):
         return WriteDatabaseNotFoundError(str(exc.content), exc.database, exc.code, whole)
     if isinstance(exc, LimitExceededError):
-        return WriteLimitError(f"{exc.content} -- nothing of {text} was written", exc.code, whole,
-                               exc.limit)
+        return WriteLimitError(f"{exc.content} -- nothing of {text} was written", exc.code, whole, exc.limit)
     if type(exc) is not InfluxDBClientError or exc.code is None:
         return exc  # statement-level errors (unsupported, ...): nothing was sent
     return WriteClientError(f"{exc.content} -- nothing of {text} was written", exc.code, whole)
@@ -267,8 +336,9 @@ def _with_progress(exc: Exception, progress: Progress, first_index: int) -> Exce
 def _rebase(exc: WriteProgress, progress: Progress, first_index: int) -> Exception:
     """A backend's partial-write error, its lines renumbered in the whole write."""
     assert isinstance(exc, PartialWriteError)
-    rejected = tuple(RejectedLine(first_index + r.point, r.line_number, r.message, r.original_line)
-                     for r in exc.rejected)
+    rejected = tuple(
+        RejectedLine(first_index + r.point, r.line_number, r.message, r.original_line) for r in exc.rejected
+    )
     dropped = exc.dropped if exc.dropped is not None else (len(rejected) or None)
     full = Progress(progress.batch_index, progress.points_written, progress.points_in_batch, dropped)
     text = _progress_text(full)
@@ -278,5 +348,7 @@ def _rebase(exc: WriteProgress, progress: Progress, first_index: int) -> Excepti
         f"{exc.content} -- {dropped if dropped is not None else 'some'} of the "
         f"{progress.points_in_batch} points of {text}; the other points of this batch were "
         f"written{stored}" + detail,
-        exc.code, full, rejected,
+        exc.code,
+        full,
+        rejected,
     )

@@ -126,7 +126,9 @@ class InfluxDBClient:
         self._retries = retries
         self._verify_ssl = verify_ssl
         if verify_ssl is False and os.environ.get("INFLUX_COMPAT_VERIFY_SSL", "").lower() in (
-            "1", "true", "yes",
+            "1",
+            "true",
+            "yes",
         ):
             self._verify_ssl = True
         self.__use_udp = use_udp
@@ -146,13 +148,31 @@ class InfluxDBClient:
             self._session.cert = cert
 
         self._core = Core.from_options(
-            host=host, port=self.__port, username=username, password=password, ssl=ssl, path=path,
-            token=token, org=org, url=url, bucket_map=bucket_map, flavour=flavour,
-            management_options={"token": management_token, "account_id": account_id,
-                                "cluster_id": cluster_id},
-            session=self._session, verify_ssl=self._verify_ssl, timeout=timeout, retries=retries,
-            pool_size=pool_size, proxies=self._proxies, headers=self._headers,
-            socket_options=socket_options, gzip=gzip,
+            host=host,
+            port=self.__port,
+            username=username,
+            password=password,
+            ssl=ssl,
+            path=path,
+            token=token,
+            org=org,
+            url=url,
+            bucket_map=bucket_map,
+            flavour=flavour,
+            management_options={
+                "token": management_token,
+                "account_id": account_id,
+                "cluster_id": cluster_id,
+            },
+            session=self._session,
+            verify_ssl=self._verify_ssl,
+            timeout=timeout,
+            retries=retries,
+            pool_size=pool_size,
+            proxies=self._proxies,
+            headers=self._headers,
+            socket_options=socket_options,
+            gzip=gzip,
         )
         self._transport = self._core.transport
         self.__baseurl = self._core.settings.base_url
@@ -261,7 +281,12 @@ class InfluxDBClient:
         if isinstance(data, (dict, list)):
             data = json.dumps(data)
         return self._transport.request(
-            method, url, params=params, data=data, headers=headers, stream=stream,
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            stream=stream,
             expected=expected_response_code,
         )
 
@@ -303,8 +328,9 @@ class InfluxDBClient:
             body = _writer.encode_lines([data] if isinstance(data, (str, bytes)) else list(data), None)
         else:
             body = data.encode("utf-8") if isinstance(data, str) else data
-        self._core.write_body(body, database, params.get("rp"), precision, params.get("consistency"),
-                              rescale=protocol != "json")
+        self._core.write_body(
+            body, database, params.get("rp"), precision, params.get("consistency"), rescale=protocol != "json"
+        )
         return True
 
     def write_points(
@@ -340,13 +366,19 @@ class InfluxDBClient:
         """
         if self.__use_udp:
             _warn_udp()
-        self._core.write_points(points, time_precision,
-                                self._require_database(database or self._database, "write_points"),
-                                retention_policy, tags, batch_size, protocol, consistency)
+        self._core.write_points(
+            points,
+            time_precision,
+            self._require_database(database or self._database, "write_points"),
+            retention_policy,
+            tags,
+            batch_size,
+            protocol,
+            consistency,
+        )
         return True
 
-    def send_packet(self, packet: Any, protocol: str = "json",
-                    time_precision: Optional[str] = None) -> None:
+    def send_packet(self, packet: Any, protocol: str = "json", time_precision: Optional[str] = None) -> None:
         """Send an UDP packet: on 2.x, which has no UDP listener, over HTTP.
 
         :param packet: the packet to be sent
@@ -355,9 +387,11 @@ class InfluxDBClient:
         """
         _warn_udp()
         if protocol == "json":
-            self.write_points(packet["points"] if isinstance(packet, dict) else packet,
-                              time_precision=time_precision,
-                              tags=packet.get("tags") if isinstance(packet, dict) else None)
+            self.write_points(
+                packet["points"] if isinstance(packet, dict) else packet,
+                time_precision=time_precision,
+                tags=packet.get("tags") if isinstance(packet, dict) else None,
+            )
         else:
             self.write_points(packet, time_precision=time_precision, protocol="line")
 
@@ -424,12 +458,12 @@ class InfluxDBClient:
         lowered = query.lower()
         if lowered.startswith("select ") and " into " in lowered:
             method = "POST"
-        answer = self._core.query(params, method=method, chunked=chunked,
-                                  expected=expected_response_code)
+        answer = self._core.query(params, method=method, chunked=chunked, expected=expected_response_code)
         if chunked:
             return _read_chunked(answer, raise_errors)
-        results = [ResultSet(_as_msgpack_result(r), raise_errors=raise_errors)
-                   for r in answer.get("results", [])]
+        results = [
+            ResultSet(_as_msgpack_result(r), raise_errors=raise_errors) for r in answer.get("results", [])
+        ]
         if len(results) == 1:
             return results[0]
         return results
@@ -474,8 +508,12 @@ class InfluxDBClient:
         """
         self.query(f"DROP MEASUREMENT {quote_ident(measurement)}", method="POST")
 
-    def get_list_series(self, database: Optional[str] = None, measurement: Optional[str] = None,
-                        tags: Optional[Dict[str, Any]] = None) -> List[str]:
+    def get_list_series(
+        self,
+        database: Optional[str] = None,
+        measurement: Optional[str] = None,
+        tags: Optional[Dict[str, Any]] = None,
+    ) -> List[str]:
         """The series keys of a database (``'m1,tag=value'``), as ``SHOW SERIES`` answers them.
 
         :param database: defaults to the client's database
@@ -487,8 +525,12 @@ class InfluxDBClient:
         points = self.query(query_str, database=database).get_points()  # type: ignore[union-attr]
         return list(itertools.chain.from_iterable(p.values() for p in points))
 
-    def delete_series(self, database: Optional[str] = None, measurement: Optional[str] = None,
-                      tags: Optional[Dict[str, Any]] = None) -> None:
+    def delete_series(
+        self,
+        database: Optional[str] = None,
+        measurement: Optional[str] = None,
+        tags: Optional[Dict[str, Any]] = None,
+    ) -> None:
         """Delete series by measurement and/or tags: on 2.x through the delete API.
 
         :param database: defaults to the client's database
@@ -500,9 +542,15 @@ class InfluxDBClient:
 
     # -- retention policies ----------------------------------------------------
 
-    def create_retention_policy(self, name: str, duration: str, replication: Any,
-                                database: Optional[str] = None, default: bool = False,
-                                shard_duration: str = "0s") -> None:
+    def create_retention_policy(
+        self,
+        name: str,
+        duration: str,
+        replication: Any,
+        database: Optional[str] = None,
+        default: bool = False,
+        shard_duration: str = "0s",
+    ) -> None:
         """Create a retention policy: on 2.x a bucket ``db/name`` with that expiry and a mapping.
 
         :param duration: ``'1h'``, ``'90m'``, ``'7d'``, ``'4w'``, or ``'INF'``
@@ -511,21 +559,29 @@ class InfluxDBClient:
         :param shard_duration: shard-group duration; ``'0s'`` lets the server choose
         """
         query_string = "CREATE RETENTION POLICY {} ON {} DURATION {} REPLICATION {} SHARD DURATION {}".format(
-            quote_ident(name), quote_ident(database or self._database or ""),
-            _word(duration, "duration"), _word(replication, "replication"),
+            quote_ident(name),
+            quote_ident(database or self._database or ""),
+            _word(duration, "duration"),
+            _word(replication, "replication"),
             _word(shard_duration, "shard_duration"),
         )
         if default is True:
             query_string += " DEFAULT"
         self.query(query_string, method="POST")
 
-    def alter_retention_policy(self, name: str, database: Optional[str] = None,
-                               duration: Optional[str] = None, replication: Any = None,
-                               default: Optional[bool] = None,
-                               shard_duration: Optional[str] = None) -> None:
+    def alter_retention_policy(
+        self,
+        name: str,
+        database: Optional[str] = None,
+        duration: Optional[str] = None,
+        replication: Any = None,
+        default: Optional[bool] = None,
+        shard_duration: Optional[str] = None,
+    ) -> None:
         """Modify a retention policy: its bucket's expiry and its mapping's default flag."""
         query_string = "ALTER RETENTION POLICY {} ON {}".format(
-            quote_ident(name), quote_ident(database or self._database or ""))
+            quote_ident(name), quote_ident(database or self._database or "")
+        )
         if duration:
             query_string += f" DURATION {_word(duration, 'duration')}"
         if shard_duration:
@@ -538,8 +594,12 @@ class InfluxDBClient:
 
     def drop_retention_policy(self, name: str, database: Optional[str] = None) -> None:
         """Drop a retention policy: its mapping and its bucket, with the bucket's data."""
-        self.query("DROP RETENTION POLICY {} ON {}".format(
-            quote_ident(name), quote_ident(database or self._database or "")), method="POST")
+        self.query(
+            "DROP RETENTION POLICY {} ON {}".format(
+                quote_ident(name), quote_ident(database or self._database or "")
+            ),
+            method="POST",
+        )
 
     def get_list_retention_policies(self, database: Optional[str] = None) -> List[Dict[str, Any]]:
         """The retention policies of a database, with their buckets' real durations.
@@ -549,7 +609,8 @@ class InfluxDBClient:
         if not (database or self._database):
             raise InfluxDBClientError(
                 "get_list_retention_policies() requires a database as a "
-                "parameter or the client to be using a database")
+                "parameter or the client to be using a database"
+            )
         rsp = self.query(f"SHOW RETENTION POLICIES ON {quote_ident(database or self._database or '')}")
         return list(rsp.get_points())  # type: ignore[union-attr]
 
@@ -585,14 +646,14 @@ class InfluxDBClient:
     def grant_privilege(self, privilege: str, database: str, username: str) -> None:
         """Grant ``'read'``, ``'write'`` or ``'all'`` on a database's buckets to a v1 user."""
         privilege = _privilege_word(privilege)
-        self.query(f"GRANT {privilege} ON {quote_ident(database)} TO {quote_ident(username)}",
-                   method="POST")
+        self.query(f"GRANT {privilege} ON {quote_ident(database)} TO {quote_ident(username)}", method="POST")
 
     def revoke_privilege(self, privilege: str, database: str, username: str) -> None:
         """Revoke ``'read'``, ``'write'`` or ``'all'`` on a database's buckets from a v1 user."""
         privilege = _privilege_word(privilege)
-        self.query(f"REVOKE {privilege} ON {quote_ident(database)} FROM {quote_ident(username)}",
-                   method="POST")
+        self.query(
+            f"REVOKE {privilege} ON {quote_ident(database)} FROM {quote_ident(username)}", method="POST"
+        )
 
     def get_list_privileges(self, username: str) -> List[Dict[str, str]]:
         """``[{'database': db, 'privilege': 'READ'|'WRITE'|'ALL PRIVILEGES'}]`` of a v1 user."""
@@ -604,18 +665,25 @@ class InfluxDBClient:
         """``[{db: [{'name', 'query'}, ...]}, ...]``; 2.x has none, so every list is empty."""
         return [{sk[0]: list(p)} for sk, p in self.query("SHOW CONTINUOUS QUERIES").items()]  # type: ignore
 
-    def create_continuous_query(self, name: str, select: str, database: Optional[str] = None,
-                                resample_opts: Optional[str] = None) -> None:
+    def create_continuous_query(
+        self, name: str, select: str, database: Optional[str] = None, resample_opts: Optional[str] = None
+    ) -> None:
         """Raises :class:`UnsupportedOperationError`: 2.x runs Flux tasks instead."""
         query_string = "CREATE CONTINUOUS QUERY {} ON {}{} BEGIN {} END".format(
-            quote_ident(name), quote_ident(database or self._database or ""),
-            " RESAMPLE " + resample_opts if resample_opts else "", select)
+            quote_ident(name),
+            quote_ident(database or self._database or ""),
+            " RESAMPLE " + resample_opts if resample_opts else "",
+            select,
+        )
         self.query(query_string)
 
     def drop_continuous_query(self, name: str, database: Optional[str] = None) -> None:
         """Drop a continuous query; there are none on 2.x, so this only checks the database."""
-        self.query("DROP CONTINUOUS QUERY {} ON {}".format(
-            quote_ident(name), quote_ident(database or self._database or "")))
+        self.query(
+            "DROP CONTINUOUS QUERY {} ON {}".format(
+                quote_ident(name), quote_ident(database or self._database or "")
+            )
+        )
 
 
 # -- helpers -------------------------------------------------------------------
@@ -640,8 +708,9 @@ def _word(value: Any, what: str) -> str:
     """A duration or number that goes into InfluxQL unquoted: one word, nothing else."""
     text = str(value)
     if not _WORD.match(text):
-        raise InfluxDBClientError(f"invalid {what} {value!r}: expected a duration such as '7d' or 'INF', "
-                                  "or a number", 400)
+        raise InfluxDBClientError(
+            f"invalid {what} {value!r}: expected a duration such as '7d' or 'INF', or a number", 400
+        )
     return text
 
 

@@ -44,8 +44,9 @@ def _escape_pandas_series(s: pd.Series) -> pd.Series:
 def _text_columns(frame: pd.DataFrame) -> List[Any]:
     """Columns of Python objects or strings (pandas 3 gives strings their own dtype)."""
     types = pd.api.types
-    return [c for c, dtype in frame.dtypes.items()
-            if types.is_object_dtype(dtype) or types.is_string_dtype(dtype)]
+    return [
+        c for c, dtype in frame.dtypes.items() if types.is_object_dtype(dtype) or types.is_string_dtype(dtype)
+    ]
 
 
 def _check_frame(dataframe: Any) -> None:
@@ -93,22 +94,38 @@ class DataFrameClient(InfluxDBClient):
             # batch is sent, and the pipeline's progress counts rows across the whole frame.
             step = batch_size or max(len(dataframe), 1)
             for start in range(0, len(dataframe), step):
-                frame = dataframe.iloc[start:start + step].copy() if batch_size else dataframe
+                frame = dataframe.iloc[start : start + step].copy() if batch_size else dataframe
                 if protocol == "line":
                     yield from self._convert_dataframe_to_lines(
-                        frame, measurement=measurement, global_tags=tags, time_precision=time_precision,
-                        tag_columns=tag_columns, field_columns=field_columns,
-                        numeric_precision=numeric_precision)
+                        frame,
+                        measurement=measurement,
+                        global_tags=tags,
+                        time_precision=time_precision,
+                        tag_columns=tag_columns,
+                        field_columns=field_columns,
+                        numeric_precision=numeric_precision,
+                    )
                 else:
                     yield from self._convert_dataframe_to_json(
-                        frame, measurement=measurement, tags=tags, time_precision=time_precision,
-                        tag_columns=tag_columns, field_columns=field_columns)
+                        frame,
+                        measurement=measurement,
+                        tags=tags,
+                        time_precision=time_precision,
+                        tag_columns=tag_columns,
+                        field_columns=field_columns,
+                    )
 
         if self._use_udp:
             _warn_udp()
-        self._core.write_points(points(), time_precision,
-                                self._require_database(database or self._database, "write_points"),
-                                retention_policy, None, batch_size, protocol)
+        self._core.write_points(
+            points(),
+            time_precision,
+            self._require_database(database or self._database, "write_points"),
+            retention_policy,
+            None,
+            batch_size,
+            protocol,
+        )
         return True
 
     def query(  # 5.3.2 added dropna and data_frame_index (keyword arguments after the base ones)
@@ -132,17 +149,26 @@ class DataFrameClient(InfluxDBClient):
         :param data_frame_index: columns to index the frames by (default: time)
         """
         results = super().query(
-            query, params=params, bind_params=bind_params, epoch=epoch,
-            expected_response_code=expected_response_code, raise_errors=raise_errors,
-            chunked=chunked, database=database, method=method, chunk_size=chunk_size)
+            query,
+            params=params,
+            bind_params=bind_params,
+            epoch=epoch,
+            expected_response_code=expected_response_code,
+            raise_errors=raise_errors,
+            chunked=chunked,
+            database=database,
+            method=method,
+            chunk_size=chunk_size,
+        )
         if not query.strip().upper().startswith("SELECT"):
             return results
         if len(results) > 0:  # type: ignore[arg-type]  # as 5.3.2: a ResultSet or a list of them
             return self._to_dataframe(results, dropna, data_frame_index=data_frame_index)
         return {}
 
-    def _to_dataframe(self, rs: Any, dropna: bool = True,
-                      data_frame_index: Optional[List[str]] = None) -> Any:
+    def _to_dataframe(
+        self, rs: Any, dropna: bool = True, data_frame_index: Optional[List[str]] = None
+    ) -> Any:
         if isinstance(rs, list):
             return map(self._to_dataframe, rs, [dropna] * len(rs))
         frames: Dict[Any, List[pd.DataFrame]] = defaultdict(list)
@@ -169,11 +195,14 @@ class DataFrameClient(InfluxDBClient):
     # -- DataFrame to points ------------------------------------------------
 
     @staticmethod
-    def _convert_dataframe_to_json(dataframe: pd.DataFrame, measurement: str,
-                                   tags: Optional[Dict[str, Any]] = None,
-                                   tag_columns: Optional[List[str]] = None,
-                                   field_columns: Optional[List[str]] = None,
-                                   time_precision: Optional[str] = None) -> List[Dict[str, Any]]:
+    def _convert_dataframe_to_json(
+        dataframe: pd.DataFrame,
+        measurement: str,
+        tags: Optional[Dict[str, Any]] = None,
+        tag_columns: Optional[List[str]] = None,
+        field_columns: Optional[List[str]] = None,
+        time_precision: Optional[str] = None,
+    ) -> List[Dict[str, Any]]:
         _check_frame(dataframe)
         tag_columns = list(tag_columns or [])
         tags = dict(tags or {})
@@ -192,15 +221,26 @@ class DataFrameClient(InfluxDBClient):
         if not tag_columns:
             return [{"measurement": measurement, "fields": f, "time": t} for f, t in zip(rows, times)]
         tag_rows = dataframe[tag_columns].to_dict("records")
-        return [{"measurement": measurement, "tags": dict(list(tr.items()) + list(tags.items())),
-                 "fields": f, "time": t} for tr, f, t in zip(tag_rows, rows, times)]
+        return [
+            {
+                "measurement": measurement,
+                "tags": dict(list(tr.items()) + list(tags.items())),
+                "fields": f,
+                "time": t,
+            }
+            for tr, f, t in zip(tag_rows, rows, times)
+        ]
 
-    def _convert_dataframe_to_lines(self, dataframe: pd.DataFrame, measurement: str,
-                                    field_columns: Optional[List[str]] = None,
-                                    tag_columns: Optional[List[str]] = None,
-                                    global_tags: Optional[Dict[str, Any]] = None,
-                                    time_precision: Optional[str] = None,
-                                    numeric_precision: Any = None) -> List[str]:
+    def _convert_dataframe_to_lines(
+        self,
+        dataframe: pd.DataFrame,
+        measurement: str,
+        field_columns: Optional[List[str]] = None,
+        tag_columns: Optional[List[str]] = None,
+        global_tags: Optional[Dict[str, Any]] = None,
+        time_precision: Optional[str] = None,
+        numeric_precision: Any = None,
+    ) -> List[str]:
         dataframe = dataframe.dropna(how="all").copy()
         if len(dataframe) == 0:
             return []
@@ -232,8 +272,13 @@ class DataFrameClient(InfluxDBClient):
         nanos = np.asarray(stamps.asi8, dtype=np.int64)  # UTC nanoseconds, naive or tz-aware
         return list((nanos // factor).astype(np.int64).astype(str))
 
-    def _line_tags(self, dataframe: pd.DataFrame, tag_columns: List[str], global_tags: Dict[str, Any],
-                   numeric_precision: Any) -> Any:
+    def _line_tags(
+        self,
+        dataframe: pd.DataFrame,
+        tag_columns: List[str],
+        global_tags: Dict[str, Any],
+        numeric_precision: Any,
+    ) -> Any:
         """``,k=v...`` per row (a list), or one string shared by every row."""
         if tag_columns:
             for key, value in global_tags.items():
@@ -242,15 +287,19 @@ class DataFrameClient(InfluxDBClient):
             tag_df = dataframe[tag_columns].fillna("").sort_index(axis=1)
             tag_df = self._stringify_dataframe(tag_df, numeric_precision, datatype="tag")
             columns = list(tag_df.columns)
-            return ["".join(f",{k}={v}" for k, v in zip(columns, row) if v)
-                    for row in tag_df.itertuples(index=False, name=None)]
+            return [
+                "".join(f",{k}={v}" for k, v in zip(columns, row) if v)
+                for row in tag_df.itertuples(index=False, name=None)
+            ]
         if global_tags:
-            return "".join(f",{k}={_escape_tag(v)}" for k, v in sorted(global_tags.items())
-                           if v not in (None, ""))
+            return "".join(
+                f",{k}={_escape_tag(v)}" for k, v in sorted(global_tags.items()) if v not in (None, "")
+            )
         return ""
 
-    def _line_fields(self, dataframe: pd.DataFrame, field_columns: List[str],
-                     numeric_precision: Any) -> List[str]:
+    def _line_fields(
+        self, dataframe: pd.DataFrame, field_columns: List[str], numeric_precision: Any
+    ) -> List[str]:
         field_df = dataframe[field_columns].replace([np.inf, -np.inf], np.nan)
         missing = pd.isnull(field_df).values
         for column in _text_columns(field_df):
@@ -277,8 +326,9 @@ class DataFrameClient(InfluxDBClient):
         return lines
 
     @staticmethod
-    def _stringify_dataframe(dframe: pd.DataFrame, numeric_precision: Any,
-                             datatype: str = "field") -> pd.DataFrame:
+    def _stringify_dataframe(
+        dframe: pd.DataFrame, numeric_precision: Any, datatype: str = "field"
+    ) -> pd.DataFrame:
         dframe = dframe.copy()
         int_columns = dframe.select_dtypes(include=["integer"]).columns
         string_columns = _text_columns(dframe)

@@ -216,8 +216,9 @@ class InvalidBatchError(WriteProgress, InvalidPointError):
 class WriteClientError(WriteProgress, InfluxDBClientError):
     """The server refused a batch of points with a 4xx answer."""
 
-    def __init__(self, content: Union[str, bytes, Any], code: Optional[int] = None,
-                 progress: Optional[Progress] = None) -> None:
+    def __init__(
+        self, content: Union[str, bytes, Any], code: Optional[int] = None, progress: Optional[Progress] = None
+    ) -> None:
         super().__init__(content, code)
         self._init_progress(progress)
 
@@ -229,8 +230,13 @@ class PartialWriteError(WriteClientError):
     rejected line, listed in ``rejected`` (:class:`RejectedLine`).
     """
 
-    def __init__(self, content: Union[str, bytes, Any], code: Optional[int] = None,
-                 progress: Optional[Progress] = None, rejected: Tuple[RejectedLine, ...] = ()) -> None:
+    def __init__(
+        self,
+        content: Union[str, bytes, Any],
+        code: Optional[int] = None,
+        progress: Optional[Progress] = None,
+        rejected: Tuple[RejectedLine, ...] = (),
+    ) -> None:
         super().__init__(content, code, progress)
         self.rejected = rejected
 
@@ -238,8 +244,13 @@ class PartialWriteError(WriteClientError):
 class WriteLimitError(WriteClientError, LimitExceededError):
     """A batch refused because a server limit (databases, tables, columns) was reached."""
 
-    def __init__(self, content: str, code: Optional[int] = None, progress: Optional[Progress] = None,
-                 limit: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        content: str,
+        code: Optional[int] = None,
+        progress: Optional[Progress] = None,
+        limit: Optional[str] = None,
+    ) -> None:
         WriteClientError.__init__(self, content, code, progress)
         self.limit = limit
 
@@ -247,8 +258,9 @@ class WriteLimitError(WriteClientError, LimitExceededError):
 class WriteAuthenticationError(WriteProgress, AuthenticationError):
     """The server refused the credentials (401) or permissions (403) for a batch."""
 
-    def __init__(self, content: Union[str, bytes, Any], code: Optional[int] = None,
-                 progress: Optional[Progress] = None) -> None:
+    def __init__(
+        self, content: Union[str, bytes, Any], code: Optional[int] = None, progress: Optional[Progress] = None
+    ) -> None:
         super().__init__(content, code)
         self._init_progress(progress)
 
@@ -256,8 +268,13 @@ class WriteAuthenticationError(WriteProgress, AuthenticationError):
 class WriteDatabaseNotFoundError(WriteProgress, DatabaseNotFoundError):
     """A batch whose database (bucket) does not exist."""
 
-    def __init__(self, content: str, database: Optional[str] = None, code: Optional[int] = None,
-                 progress: Optional[Progress] = None) -> None:
+    def __init__(
+        self,
+        content: str,
+        database: Optional[str] = None,
+        code: Optional[int] = None,
+        progress: Optional[Progress] = None,
+    ) -> None:
         super().__init__(content, database, code)
         self._init_progress(progress)
 

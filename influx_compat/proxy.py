@@ -38,10 +38,20 @@ __all__ = ["ProxyApp", "serve"]
 log = logging.getLogger("influx_compat.proxy")
 
 StartResponse = Callable[[str, List[Tuple[str, str]]], Any]
-_REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-            404: "Not Found", 405: "Method Not Allowed", 413: "Request Entity Too Large",
-            422: "Unprocessable Entity", 500: "Internal Server Error", 502: "Bad Gateway",
-            503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Request Entity Too Large",
+    422: "Unprocessable Entity",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 
 class ProxyApp:
@@ -67,8 +77,11 @@ class ProxyApp:
             if path == "/ping":
                 return self._ping(start_response)
             body = _read_body(environ)
-            if method == "POST" and path == "/query" and \
-                    environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            if (
+                method == "POST"
+                and path == "/query"
+                and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+            ):
                 params.update(_params(body.decode("utf-8", errors="replace")))
                 body = b""
             if not self._allowed(environ, params):
@@ -87,8 +100,11 @@ class ProxyApp:
             return _json(start_response, 502, {"error": _message(exc)})
         except requests.exceptions.RequestException as exc:
             log.warning("%s unreachable: %s", self.core.settings.base_url, type(exc).__name__)
-            return _json(start_response, 502, {"error": f"{self.core.settings.base_url} unreachable: "
-                                                        f"{type(exc).__name__}"})
+            return _json(
+                start_response,
+                502,
+                {"error": f"{self.core.settings.base_url} unreachable: {type(exc).__name__}"},
+            )
 
     # -- endpoints -----------------------------------------------------------
 
@@ -102,13 +118,19 @@ class ProxyApp:
                 name, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
             except ValueError:
                 return False
-        return (name is not None and password is not None
-                and hmac.compare_digest(name, self.user[0]) and hmac.compare_digest(password, self.user[1]))
+        return (
+            name is not None
+            and password is not None
+            and hmac.compare_digest(name, self.user[0])
+            and hmac.compare_digest(password, self.user[1])
+        )
 
     def _ping(self, start_response: StartResponse) -> Iterable[bytes]:
         version = self.core.ping()
-        start_response("204 No Content", [("X-Influxdb-Version", str(version)),
-                                          ("X-Influxdb-Build", "influx_compat proxy")])
+        start_response(
+            "204 No Content",
+            [("X-Influxdb-Version", str(version)), ("X-Influxdb-Build", "influx_compat proxy")],
+        )
         return [b""]
 
     def _query(self, params: Dict[str, str], method: str, start_response: StartResponse) -> Iterable[bytes]:
@@ -123,15 +145,17 @@ class ProxyApp:
             query_params["chunked"] = "true"
             if params.get("chunk_size"):
                 query_params["chunk_size"] = params["chunk_size"]
-        answer = self.core.query(query_params, method=method if method in ("GET", "POST") else "GET",
-                                 chunked=chunked)
+        answer = self.core.query(
+            query_params, method=method if method in ("GET", "POST") else "GET", chunked=chunked
+        )
         if chunked:
             start_response("200 OK", [("Content-Type", "application/json")])
             return (json.dumps(chunk, separators=(",", ":")).encode() + b"\n" for chunk in answer)
         return _json(start_response, 200, answer)
 
-    def _write(self, params: Dict[str, str], body: bytes, environ: Dict[str, Any],
-               start_response: StartResponse) -> Iterable[bytes]:
+    def _write(
+        self, params: Dict[str, str], body: bytes, environ: Dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
         database = params.get("db")
         if not database:
             return _json(start_response, 400, {"error": "database is required"})
@@ -174,13 +198,16 @@ def _message(exc: Exception) -> str:
 
 def _json(start_response: StartResponse, status: int, body: Any) -> Iterable[bytes]:
     data = json.dumps(body, separators=(",", ":")).encode("utf-8") + b"\n"
-    start_response(f"{status} {_REASONS.get(status, '')}".strip(),
-                   [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    start_response(
+        f"{status} {_REASONS.get(status, '')}".strip(),
+        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+    )
     return [data]
 
 
-def serve(listen: str = "127.0.0.1:8086", user: Optional[Tuple[str, str]] = None,
-          **client_kwargs: Any) -> None:
+def serve(
+    listen: str = "127.0.0.1:8086", user: Optional[Tuple[str, str]] = None, **client_kwargs: Any
+) -> None:
     """Serve the proxy with waitress until interrupted."""
     try:
         import waitress

@@ -93,12 +93,15 @@ def test_the_observer_sees_every_answer(mock):
     assert seen == ["OSS", "OSS"]
 
 
-@pytest.mark.parametrize("kwargs, text", [
-    ({"json": {"code": "invalid", "message": "bad thing"}}, "bad thing"),
-    ({"json": {"error": "1.x says no"}}, "1.x says no"),
-    ({"text": "plain words"}, "plain words"),
-    ({"text": "", "headers": {"X-Influxdb-Error": "from the header"}}, "from the header"),
-])
+@pytest.mark.parametrize(
+    "kwargs, text",
+    [
+        ({"json": {"code": "invalid", "message": "bad thing"}}, "bad thing"),
+        ({"json": {"error": "1.x says no"}}, "1.x says no"),
+        ({"text": "plain words"}, "plain words"),
+        ({"text": "", "headers": {"X-Influxdb-Error": "from the header"}}, "from the header"),
+    ],
+)
 def test_error_message_reads_every_servers_shape(mock, kwargs, text):
     mock.get(BASE + "/x", status_code=400, **kwargs)
     response = requests.get(BASE + "/x")
@@ -110,8 +113,12 @@ def test_errors_map_to_influxdb_pythons_classes(mock):
     mock.get(BASE + "/b", status_code=401, json={"error": "the request was not authenticated"})
     mock.get(BASE + "/c", status_code=404, text="Not found")
     t = transport()
-    t.auth = Auth(token="tok-123", described="the token from the token= argument", help="do this",
-                  server="InfluxDB 3 Core")
+    t.auth = Auth(
+        token="tok-123",
+        described="the token from the token= argument",
+        help="do this",
+        server="InfluxDB 3 Core",
+    )
     with pytest.raises(InfluxDBServerError, match="503: busy"):
         t.request("GET", "a")
     with pytest.raises(AuthenticationError) as info:

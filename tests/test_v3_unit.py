@@ -19,8 +19,16 @@ PING = {"X-Influxdb-Build": "Core", "X-Influxdb-Version": "3.10.0", **CORE}
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
-    for name in ("INFLUX_HOST", "INFLUX_TOKEN", "INFLUX_ORG", "INFLUX_COMPAT_FLAVOUR", "INFLUXDB_V2_URL",
-                 "INFLUXDB_V2_TOKEN", "INFLUXDB_V2_ORG", "INFLUX_CONFIGS_PATH"):
+    for name in (
+        "INFLUX_HOST",
+        "INFLUX_TOKEN",
+        "INFLUX_ORG",
+        "INFLUX_COMPAT_FLAVOUR",
+        "INFLUXDB_V2_URL",
+        "INFLUXDB_V2_TOKEN",
+        "INFLUXDB_V2_ORG",
+        "INFLUX_CONFIGS_PATH",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
 
@@ -53,8 +61,9 @@ def test_write_points_goes_to_write_lp_with_partial_writes_and_token(mock):
     assert not calls(mock, "/api/v2/dbrps")
 
 
-@pytest.mark.parametrize("rp, database", [(None, "db"), ("autogen", "db"), ("default", "db"),
-                                          ("Week", "db/week")])
+@pytest.mark.parametrize(
+    "rp, database", [(None, "db"), ("autogen", "db"), ("default", "db"), ("Week", "db/week")]
+)
 def test_retention_policy_is_the_database_db_slash_rp(mock, rp, database):
     mock.post(BASE + "/api/v3/write_lp", status_code=204, headers=CORE)
     core_client().write_points(["m v=1i 1"], protocol="line", retention_policy=rp)
@@ -82,15 +91,25 @@ def test_empty_batches_are_not_sent(mock):
 
 
 def test_partial_write_names_each_rejected_line_and_the_count_stored(mock):
-    body = {"error": "partial write of line protocol occurred", "data": [
-        {"error_message": "invalid column type for column 'v', expected iox::column_type::field::float, "
-                          "got iox::column_type::field::integer", "line_number": 2, "original_line": "m v=2i 2"},
-    ]}
-    mock.post(BASE + "/api/v3/write_lp", [{"status_code": 204, "headers": CORE},
-                                         {"status_code": 400, "json": body, "headers": CORE}])
+    body = {
+        "error": "partial write of line protocol occurred",
+        "data": [
+            {
+                "error_message": "invalid column type for column 'v', expected iox::column_type::field::float, "
+                "got iox::column_type::field::integer",
+                "line_number": 2,
+                "original_line": "m v=2i 2",
+            },
+        ],
+    }
+    mock.post(
+        BASE + "/api/v3/write_lp",
+        [{"status_code": 204, "headers": CORE}, {"status_code": 400, "json": body, "headers": CORE}],
+    )
     with pytest.raises(exceptions.PartialWriteError) as info:
-        core_client().write_points(["m v=1.5 1", "m v=1.5 2", "m v=2i 3", "m v=3.5 4"], protocol="line",
-                                   batch_size=2)
+        core_client().write_points(
+            ["m v=1.5 1", "m v=1.5 2", "m v=2i 3", "m v=3.5 4"], protocol="line", batch_size=2
+        )
     err = info.value
     assert (err.batch_index, err.points_written, err.points_in_batch, err.dropped) == (1, 2, 2, 1)
     (line,) = err.rejected
@@ -101,8 +120,12 @@ def test_partial_write_names_each_rejected_line_and_the_count_stored(mock):
 
 
 def test_database_limit_says_which_limit_and_what_to_do(mock):
-    mock.post(BASE + "/api/v3/write_lp", status_code=422, headers=CORE,
-              json={"error": "Adding a new database would exceed limit of 5 databases"})
+    mock.post(
+        BASE + "/api/v3/write_lp",
+        status_code=422,
+        headers=CORE,
+        json={"error": "Adding a new database would exceed limit of 5 databases"},
+    )
     with pytest.raises(exceptions.WriteLimitError) as info:
         core_client().write_points(["m v=1i 1"], protocol="line", retention_policy="r6")
     assert isinstance(info.value, exceptions.LimitExceededError) and info.value.limit == "databases"
@@ -111,9 +134,20 @@ def test_database_limit_says_which_limit_and_what_to_do(mock):
 
 
 def test_query_asks_json_sends_db_slash_rp_and_no_content_type(mock):
-    answer = {"results": [{"statement_id": 0, "series": [
-        {"name": "m", "columns": ["time", "v"], "values": [["2020-01-01T00:00:00.500Z", 1],
-                                                           ["2020-01-01T00:00:01Z", 2]]}]}]}
+    answer = {
+        "results": [
+            {
+                "statement_id": 0,
+                "series": [
+                    {
+                        "name": "m",
+                        "columns": ["time", "v"],
+                        "values": [["2020-01-01T00:00:00.500Z", 1], ["2020-01-01T00:00:01Z", 2]],
+                    }
+                ],
+            }
+        ]
+    }
     mock.get(BASE + "/query", json=answer, headers=CORE)
     mock.post(BASE + "/query", json=answer, headers=CORE)
     cli = core_client(headers={"Content-Type": "application/json"})
@@ -123,13 +157,25 @@ def test_query_asks_json_sends_db_slash_rp_and_no_content_type(mock):
     assert req.headers["Accept"] == "application/json"
     assert "Content-Type" not in req.headers
     assert req.qs["db"] == ["db/week"] and "rp" not in req.qs
-    assert list(rs.get_points()) == [{"time": "2020-01-01T00:00:00.500000Z", "v": 1},
-                                     {"time": "2020-01-01T00:00:01Z", "v": 2}]
+    assert list(rs.get_points()) == [
+        {"time": "2020-01-01T00:00:00.500000Z", "v": 1},
+        {"time": "2020-01-01T00:00:01Z", "v": 2},
+    ]
 
 
 def test_chunked_answers_without_newlines_are_parsed_as_a_stream(mock):
-    chunks = [{"results": [{"statement_id": 0, "series": [
-        {"name": "m", "columns": ["time", "v"], "values": [[i, i]]}], "partial": i < 2}]} for i in range(3)]
+    chunks = [
+        {
+            "results": [
+                {
+                    "statement_id": 0,
+                    "series": [{"name": "m", "columns": ["time", "v"], "values": [[i, i]]}],
+                    "partial": i < 2,
+                }
+            ]
+        }
+        for i in range(3)
+    ]
     mock.get(BASE + "/query", content="".join(json.dumps(c) for c in chunks).encode(), headers=CORE)
     sets = list(core_client().query('SELECT * FROM "m"', epoch="ns", chunked=True, chunk_size=1))
     assert [list(rs.get_points()) for rs in sets] == [[{"time": i, "v": i}] for i in range(3)]
@@ -148,8 +194,12 @@ def test_flavour_is_read_from_the_first_answer(mock):
 
 
 def test_ping_returns_the_version_and_fixes_the_flavour(mock):
-    mock.get(BASE + "/ping", status_code=200, headers=PING,
-             json={"product_name": "InfluxDB 3 Core", "version": "3.10.0", "revision": "x"})
+    mock.get(
+        BASE + "/ping",
+        status_code=200,
+        headers=PING,
+        json={"product_name": "InfluxDB 3 Core", "version": "3.10.0", "revision": "x"},
+    )
     cli = InfluxDBClient(url=BASE, token=TOKEN)
     assert cli.ping() == "3.10.0"
     assert mock.last_request.headers["Authorization"] == "Token " + TOKEN
@@ -166,19 +216,35 @@ def test_legacy_password_is_the_token(mock):
 
 
 def test_management_is_the_configure_api(mock):
-    mock.post(BASE + "/api/v3/configure/database", [{"status_code": 200, "headers": CORE},
-                                                    {"status_code": 409, "headers": CORE,
-                                                     "text": "attempted to create a resource that "
-                                                             "already exists"}])
-    mock.get(BASE + "/api/v3/configure/database", headers=CORE,
-             json=[{"iox::database": "_internal"}, {"iox::database": "db"}, {"iox::database": "db/week"},
-                   {"iox::database": "other"}])
+    mock.post(
+        BASE + "/api/v3/configure/database",
+        [
+            {"status_code": 200, "headers": CORE},
+            {
+                "status_code": 409,
+                "headers": CORE,
+                "text": "attempted to create a resource that already exists",
+            },
+        ],
+    )
+    mock.get(
+        BASE + "/api/v3/configure/database",
+        headers=CORE,
+        json=[
+            {"iox::database": "_internal"},
+            {"iox::database": "db"},
+            {"iox::database": "db/week"},
+            {"iox::database": "other"},
+        ],
+    )
     mock.delete(BASE + "/api/v3/configure/database", status_code=200, headers=CORE)
     cli = core_client()
     cli.create_database("db")
     cli.create_database("db")  # 1.x: creating an existing database is fine
-    assert [json.loads(r.body) for r in calls(mock, "/api/v3/configure/database")
-            if r.method == "POST"] == [{"db": "db"}, {"db": "db"}]
+    assert [json.loads(r.body) for r in calls(mock, "/api/v3/configure/database") if r.method == "POST"] == [
+        {"db": "db"},
+        {"db": "db"},
+    ]
     assert cli.get_list_database() == [{"name": "db"}, {"name": "other"}]
     cli.drop_database("db")
     dropped = [r.qs["db"] for r in calls(mock, "/api/v3/configure/database") if r.method == "DELETE"]
@@ -193,14 +259,19 @@ def test_create_retention_policy_is_a_database_with_a_retention_period(mock):
     assert json.loads(req.body) == {"db": "db/week", "retention_period": "604800s"}
 
 
-@pytest.mark.parametrize("call, words", [
-    (lambda c: c.create_user("u", "password1"), "token"),
-    (lambda c: c.grant_privilege("read", "db", "u"), "token"),
-    (lambda c: c.create_continuous_query("cq", 'SELECT mean(v) INTO "x" FROM "m" GROUP BY time(1m)'),
-     "processing engine"),
-    (lambda c: c.delete_series(measurement="m"), "drop_measurement"),
-    (lambda c: c.query('SELECT * INTO "other" FROM "m"'), "write_points"),
-])
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda c: c.create_user("u", "password1"), "token"),
+        (lambda c: c.grant_privilege("read", "db", "u"), "token"),
+        (
+            lambda c: c.create_continuous_query("cq", 'SELECT mean(v) INTO "x" FROM "m" GROUP BY time(1m)'),
+            "processing engine",
+        ),
+        (lambda c: c.delete_series(measurement="m"), "drop_measurement"),
+        (lambda c: c.query('SELECT * INTO "other" FROM "m"'), "write_points"),
+    ],
+)
 def test_what_3x_cannot_do_raises_and_names_the_alternative(mock, call, words):
     with pytest.raises(exceptions.UnsupportedOperationError, match=words):
         call(core_client())
@@ -208,8 +279,12 @@ def test_what_3x_cannot_do_raises_and_names_the_alternative(mock, call, words):
 
 
 def test_write_auth_error_keeps_its_class_and_progress(mock):
-    mock.post(BASE + "/api/v3/write_lp", status_code=401, headers=CORE,
-              json={"error": "the request was not authenticated"})
+    mock.post(
+        BASE + "/api/v3/write_lp",
+        status_code=401,
+        headers=CORE,
+        json={"error": "the request was not authenticated"},
+    )
     with pytest.raises(exceptions.AuthenticationError) as info:
         core_client().write_points(["m v=1i 1"], protocol="line")
     assert isinstance(info.value, exceptions.WriteAuthenticationError)
