@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Protocol
 
-
 from influx_compat._flavour import Flavour
 from influx_compat._influxql import Statement
 

@@ -95,8 +95,8 @@ def test_partial_write_names_each_rejected_line_and_the_count_stored(mock):
         "error": "partial write of line protocol occurred",
         "data": [
             {
-                "error_message": "invalid column type for column 'v', expected iox::column_type::field::float, "
-                "got iox::column_type::field::integer",
+                "error_message": "invalid column type for column 'v', expected "
+                "iox::column_type::field::float, got iox::column_type::field::integer",
                 "line_number": 2,
                 "original_line": "m v=2i 2",
             },
