@@ -113,7 +113,7 @@ class V3Backend:
         self.flavour = flavour
         self.transport = transport
         self.settings = settings
-        self.management = ManagementV3(self, flavour, catalog_for(flavour, settings, transport))
+        self.management = ManagementV3(self, flavour, catalog_for(flavour, settings, transport, self.exists))
 
     # -- names ---------------------------------------------------------------
 
@@ -245,6 +245,16 @@ class V3Backend:
             raise InfluxDBClientError(error)
         result: Dict[str, Any] = (answer.get("results") or [{}])[0]
         return result
+
+    def exists(self, database: str) -> bool:
+        """Whether a database answers queries (Dedicated/Clustered: no other way without the console)."""
+        try:
+            self.run("SHOW MEASUREMENTS LIMIT 1", database)
+        except InfluxDBClientError as exc:
+            if "not found" in str(exc.content):
+                return False
+            raise
+        return True
 
     # -- databases ---------------------------------------------------------
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from influx_compat._config import ManagementSettings, Settings
 from influx_compat._flavour import Flavour
@@ -176,10 +176,17 @@ class ManagementApi(Catalog):
 
 
 class NoCatalog(Catalog):
-    """Dedicated or Clustered without management settings."""
+    """Dedicated or Clustered without management settings.
 
-    def __init__(self, flavour: Flavour) -> None:
+    ``create`` of a database that exists (made with ``influxctl``) succeeds, as
+    1.x's CREATE DATABASE of an existing database did; everything else raises.
+
+    :param exists: whether a database answers queries
+    """
+
+    def __init__(self, flavour: Flavour, exists: Callable[[str], bool]) -> None:
         self.flavour = flavour
+        self.exists = exists
 
     def _refuse(self, what: str) -> UnsupportedOperationError:
         needs = (
@@ -197,6 +204,8 @@ class NoCatalog(Catalog):
         raise self._refuse("list databases")
 
     def create(self, name: str, seconds: int) -> bool:
+        if not seconds and self.exists(name):
+            return False
         raise self._refuse(f"create database {name!r}")
 
     def set_retention(self, name: str, seconds: int) -> None:
@@ -209,7 +218,9 @@ class NoCatalog(Catalog):
         raise self._refuse(f"drop measurement {table!r}")
 
 
-def catalog_for(flavour: Flavour, settings: Settings, transport: Transport) -> Catalog:
+def catalog_for(
+    flavour: Flavour, settings: Settings, transport: Transport, exists: Callable[[str], bool]
+) -> Catalog:
     """The catalog of a 3.x flavour: the server's configure API, or the Management API if configured."""
     if not flavour.iox:
         return ConfigureApi(transport)
@@ -225,7 +236,7 @@ def catalog_for(flavour: Flavour, settings: Settings, transport: Transport) -> C
     else:
         base = None
     if not management.token or base is None:
-        return NoCatalog(flavour)
+        return NoCatalog(flavour, exists)
     console = Transport(
         replace(settings, base_url=base),
         verify_ssl=transport.verify_ssl,

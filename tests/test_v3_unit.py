@@ -290,3 +290,54 @@ def test_write_auth_error_keeps_its_class_and_progress(mock):
     assert isinstance(info.value, exceptions.WriteAuthenticationError)
     assert "InfluxDB 3 Core refused" in str(info.value) and TOKEN not in str(info.value)
     assert info.value.points_written == 0
+
+
+DEDICATED = "https://cluster-id.a.influxdb.io"
+
+
+def test_dedicated_is_read_from_its_host_name_and_writes_to_the_v2_endpoint(mock):
+    mock.post(DEDICATED + "/api/v2/write", status_code=204)
+    client = InfluxDBClient(url=DEDICATED, token="db-token", database="db", verify_ssl=True)
+    client.write_points(["m v=1i 1"], protocol="line", retention_policy="week", time_precision="s")
+    (req,) = mock.request_history
+    assert req.path == "/api/v2/write" and req.qs == {"bucket": ["db/week"], "precision": ["s"]}
+    assert req.headers["Authorization"] == "Token db-token"
+
+
+def test_dedicated_without_management_settings_names_them(mock):
+    mock.get(DEDICATED + "/query", json={"results": [{"statement_id": 0}]})
+    client = InfluxDBClient(url=DEDICATED, token="db-token", database="db", verify_ssl=True)
+    client.create_database("db")  # it exists (made with influxctl): fine, as on 1.x
+    mock.get(DEDICATED + "/query", json={"results": [{"statement_id": 0, "error": "database not found: x"}]})
+    with pytest.raises(exceptions.UnsupportedOperationError) as info:
+        client.create_database("x")
+    for words in ("INFLUX_MANAGEMENT_TOKEN", "INFLUX_ACCOUNT_ID", "INFLUX_CLUSTER_ID", "influxctl"):
+        assert words in str(info.value)
+
+
+def test_dedicated_management_api_with_a_management_token(mock, monkeypatch):
+    console = "https://console.example/api/v0/accounts/acc/clusters/clu/databases"
+    mock.post(console, status_code=200, json={"name": "db/week"})
+    mock.get(console, json=[{"name": "db", "retentionPeriod": 0}, {"name": "db/week", "retentionPeriod": 1}])
+    mock.delete(console + "/db", status_code=204)
+    mock.delete(console + "/db/week", status_code=204)
+    monkeypatch.setenv("INFLUX_MANAGEMENT_URL", "https://console.example")
+    client = InfluxDBClient(
+        url=DEDICATED,
+        token="db-token",
+        database="db",
+        management_token="mgmt",
+        account_id="acc",
+        cluster_id="clu",
+        verify_ssl=True,
+    )
+    client.create_retention_policy("week", "1d", 1)
+    assert client.get_list_database() == [{"name": "db"}]
+    client.drop_database("db")
+    posts = [r for r in mock.request_history if r.method == "POST"]
+    assert [json.loads(r.body) for r in posts] == [{"name": "db/week", "retentionPeriod": 86400 * 10**9}]
+    assert all(r.headers["Authorization"] == "Bearer mgmt" for r in mock.request_history)
+    assert [r.path for r in mock.request_history if r.method == "DELETE"] == [
+        "/api/v0/accounts/acc/clusters/clu/databases/db",
+        "/api/v0/accounts/acc/clusters/clu/databases/db/week",
+    ]
