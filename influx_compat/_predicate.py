@@ -132,6 +132,21 @@ def _time_value(reader: _Reader) -> int:
     raise UnsupportedCondition(f"cannot read {tok.text} as a time")
 
 
+def _condition_tokens(where: str) -> List[Token]:
+    """The significant tokens of a condition without its grouping parentheses (only AND is
+    translated, so grouping changes nothing); the parentheses of ``now()`` are kept."""
+    tokens: List[Token] = []
+    for tok in tokenize(where):
+        if not tok.significant:
+            continue
+        if tok.text == "(" and not (tokens and tokens[-1].upper == "NOW"):
+            continue
+        if tok.text == ")" and not (tokens and tokens[-1].text == "("):
+            continue
+        tokens.append(tok)
+    return tokens
+
+
 def translate(where: Optional[str], measurement: Optional[str], allow_time: bool) -> DeleteRange:
     """The delete range and predicate of ``[FROM measurement] [WHERE where]``.
 
@@ -143,8 +158,7 @@ def translate(where: Optional[str], measurement: Optional[str], allow_time: bool
     terms: List[str] = []
     if measurement is not None:
         terms.append("_measurement=" + quote_value(measurement))
-    tokens = [t for t in tokenize(where or "") if t.significant and t.text not in ("(", ")")]
-    reader = _Reader(tokens)
+    reader = _Reader(_condition_tokens(where or ""))
     while reader.peek() is not None:
         if reader.i:
             joiner = reader.take()
@@ -189,8 +203,6 @@ def translate(where: Optional[str], measurement: Optional[str], allow_time: bool
             raise UnsupportedCondition("InfluxDB 2.x cannot delete by field")
         tag_value = unquote_string(value_tok.text)
         terms.append(quote_value(key) + ("=" if op == "=" else "!=") + quote_value(tag_value))
-    result.start = max(result.start, MIN_NS)
-    result.stop = min(result.stop, MAX_NS)
     result.predicate = " AND ".join(terms)
     return result
 

@@ -23,22 +23,33 @@ BERLIN = datetime.timezone(datetime.timedelta(hours=1))
 
 SAME_AS_5_3_2 = [
     {"measurement": "cpu", "tags": {"host": "a", "region": "us"}, "fields": {"v": 0.5}, "time": 1},
-    {"measurement": "m e,a=s", "tags": {"k y": "v,a=l\\e", "e": "", "n": None, "i": 3, "b": True},
-     "fields": {"f k": 1, "s": 'q"u\\o\nte', "e": "", "b": False, "n": None}},
+    {
+        "measurement": "m e,a=s",
+        "tags": {"k y": "v,a=l\\e", "e": "", "n": None, "i": 3, "b": True},
+        "fields": {"f k": 1, "s": 'q"u\\o\nte', "e": "", "b": False, "n": None},
+    },
     {"measurement": b"bytes", "tags": {b"t": b"v"}, "fields": {b"f": b"x"}, "time": 10},
-    {"measurement": 5, "fields": {"big": 2**63 - 1, "small": -(2**63), "neg": -3, "f": 1e300,
-                                  "tiny": 5e-324}},
+    {
+        "measurement": 5,
+        "fields": {"big": 2**63 - 1, "small": -(2**63), "neg": -3, "f": 1e300, "tiny": 5e-324},
+    },
     {"measurement": "m", "fields": {"f": 0.1 + 0.2, "d": decimal.Decimal("0.8289445733333332")}},
-    {"measurement": "m", "fields": {"n64": np.int64(3), "f32": np.float32(0.1), "b": np.bool_(True),
-                                    "f64": np.float64(2.5)}, "time": np.int64(7)},
+    {
+        "measurement": "m",
+        "fields": {"n64": np.int64(3), "f32": np.float32(0.1), "b": np.bool_(True), "f64": np.float64(2.5)},
+        "time": np.int64(7),
+    },
     {"measurement": "ünï", "tags": {"ü": "ö"}, "fields": {"é": "ß"}},
     {"measurement": "t", "fields": {"v": 1}, "time": "2009-11-10T23:00:00.123456Z"},
     {"measurement": "t", "fields": {"v": 1}, "time": "2009-11-10 23:00:00"},
     {"measurement": "t", "fields": {"v": 1}, "time": "2009-11-10"},
     {"measurement": "t", "fields": {"v": 1}, "time": "2009-11-10T23:00:00+05:30"},
     {"measurement": "t", "fields": {"v": 1}, "time": datetime.datetime(2009, 11, 10, 23, 0, 0, 123456)},
-    {"measurement": "t", "fields": {"v": 1},
-     "time": datetime.datetime(2009, 11, 10, 23, 0, 0, 123456, tzinfo=BERLIN)},
+    {
+        "measurement": "t",
+        "fields": {"v": 1},
+        "time": datetime.datetime(2009, 11, 10, 23, 0, 0, 123456, tzinfo=BERLIN),
+    },
     {"measurement": "t", "fields": {"v": 1}, "time": datetime.datetime(1950, 6, 1, 12, 30, 15, 5)},
 ]
 
@@ -51,8 +62,11 @@ def test_same_bytes_as_5_3_2(point, precision):
 
 
 def test_static_tags_and_default_measurement():
-    data = {"measurement": "dflt", "tags": {"x": "0", "s": "1"},
-            "points": [{"tags": {"x": "1"}, "fields": {"v": 1}}, {"measurement": "m", "fields": {"v": 2}}]}
+    data = {
+        "measurement": "dflt",
+        "tags": {"x": "0", "s": "1"},
+        "points": [{"tags": {"x": "1"}, "fields": {"v": 1}}, {"measurement": "m", "fields": {"v": 2}}],
+    }
     assert lp.make_lines(data) == ref.make_lines(data)
 
 
@@ -68,8 +82,9 @@ def test_make_line_quote_functions():
 
 
 def test_nanosecond_strings_keep_their_nanoseconds():
-    line = lp.make_lines({"points": [{"measurement": "m", "fields": {"v": 1},
-                                      "time": "2020-01-01T00:00:00.123456789Z"}]})
+    line = lp.make_lines(
+        {"points": [{"measurement": "m", "fields": {"v": 1}, "time": "2020-01-01T00:00:00.123456789Z"}]}
+    )
     assert line == "m v=1i 1577836800123456789\n"  # 5.3.2 (dateutil) dropped the last 3 digits
 
 
@@ -108,27 +123,35 @@ def test_points_the_server_would_refuse_raise_clearly(point, words):
 
 
 def test_times_at_the_edges_of_the_range():
-    assert lp.make_lines({"points": [{"measurement": "m", "fields": {"v": 1}, "time": 9223372036}]}, "s") \
+    assert (
+        lp.make_lines({"points": [{"measurement": "m", "fields": {"v": 1}, "time": 9223372036}]}, "s")
         == "m v=1i 9223372036\n"
+    )
     with pytest.raises(InvalidPointError, match="precision s"):
         lp.make_lines({"points": [{"measurement": "m", "fields": {"v": 1}, "time": 9223372037}]}, "s")
-    assert lp.make_lines({"points": [{"measurement": "m", "fields": {"v": 1}, "time": -(2**63) + 2}]}) \
+    assert (
+        lp.make_lines({"points": [{"measurement": "m", "fields": {"v": 1}, "time": -(2**63) + 2}]})
         == "m v=1i -9223372036854775806\n"
+    )
 
 
 def test_unknown_precision_for_datetimes():
     with pytest.raises(ValueError):
-        lp.make_lines({"points": [{"measurement": "m", "fields": {"v": 1},
-                                   "time": datetime.datetime(2020, 1, 1)}]}, "x")
+        lp.make_lines(
+            {"points": [{"measurement": "m", "fields": {"v": 1}, "time": datetime.datetime(2020, 1, 1)}]}, "x"
+        )
 
 
 def test_serialize_points_scale_and_start_index():
-    points = [{"measurement": "m", "fields": {"v": 1}, "time": 2},
-              {"measurement": "m", "fields": {"v": 1},
-               "time": datetime.datetime(2020, 1, 1, 1, 30, tzinfo=datetime.timezone.utc)}]
-    assert lp._serialize_points(points, precision="h", scale=3600) == (
-        "m v=1i 7200\nm v=1i 1577840400\n"
-    )
+    points = [
+        {"measurement": "m", "fields": {"v": 1}, "time": 2},
+        {
+            "measurement": "m",
+            "fields": {"v": 1},
+            "time": datetime.datetime(2020, 1, 1, 1, 30, tzinfo=datetime.timezone.utc),
+        },
+    ]
+    assert lp._serialize_points(points, precision="h", scale=3600) == ("m v=1i 7200\nm v=1i 1577840400\n")
     with pytest.raises(InvalidPointError, match="point 41"):
         lp._serialize_points([{"measurement": "m", "fields": {"v": math.nan}}], start_index=41)
 
@@ -147,3 +170,76 @@ def test_serialize_points_scale_and_start_index():
 )
 def test_rescale_line_timestamps(line, expected):
     assert lp._rescale_line_timestamps([line], 60) == [expected]
+
+
+def test_every_module_level_name_of_5_3_2_is_here():
+    # programs import 5.3.2's private helpers too (DataFrameClient code imports _escape_tag)
+    own = [n for n, v in vars(ref).items() if getattr(v, "__module__", None) == ref.__name__]
+    assert len(own) == 11  # _convert_timestamp, _escape_tag, ..., make_lines, quote_literal
+    for name in [*own, "EPOCH"]:
+        assert hasattr(lp, name), name
+    assert lp.EPOCH == ref.EPOCH
+    assert lp._escape_tag("a b,c=d\\e\nf") == ref._escape_tag("a b,c=d\\e\nf")
+    assert lp._escape_tag_value("x\\") == ref._escape_tag_value("x\\") == "x\\\\ "
+    assert lp._escape_value('s"t') == ref._escape_value('s"t')
+    assert lp._escape_value(3) == ref._escape_value(3) == "3i"
+    assert lp._get_unicode(b"\xc3\xa9") == ref._get_unicode(b"\xc3\xa9") == "é"
+    assert lp._get_unicode(None) == ref._get_unicode(None) == ""
+    assert lp._is_float("1.5") and not lp._is_float("x") and ref._is_float("1.5")
+    stamp = datetime.datetime(2020, 1, 1, 0, 0, 1, tzinfo=datetime.timezone.utc)
+    assert lp._to_nanos(stamp) == ref._to_nanos(stamp) == 1577836801 * 10**9
+    for precision in (None, "n", "u", "ms", "s", "m", "h"):
+        # 5.3.2 returns floats for m and h, which make_line truncates
+        assert lp._convert_timestamp(stamp, precision) == int(ref._convert_timestamp(stamp, precision))
+    assert lp._convert_timestamp(np.int64(5), "s") == 5
+
+
+def test_serializer_entry_points_are_reexported():
+    from influx_compat import _serializer
+
+    assert lp._serialize_points is _serializer.serialize_points
+    assert lp._rescale_line_timestamps is _serializer.rescale_line_timestamps
+    assert lp._escape_tag is _serializer._escape_tag
+
+
+@pytest.mark.parametrize(
+    "text, strict, nanos",
+    [
+        ("2020-01-01T00:00:00Z", True, 1577836800 * 10**9),
+        ("2020-01-01", True, 1577836800 * 10**9),
+        ("2020-01-01 00:00:00.5", True, 1577836800 * 10**9 + 5 * 10**8),
+        ("2020-01-01T01:00:00+01:00", True, 1577836800 * 10**9),
+        ("2020-01-01T01:00:00+0100", True, None),
+        ("2020-1-1T00:00Z", True, None),
+        ("2020-01-01T00:00:00.1234567891Z", True, None),
+        ("2020-01-01T01:00:00+0100", False, 1577836800 * 10**9),
+        ("2020-1-1T00:00Z", False, 1577836800 * 10**9),
+        (" 2020-01-01T00:00:00,5 UTC ", False, 1577836800 * 10**9 + 5 * 10**8),
+        ("2020-01-01T00:00:00.1234567891Z", False, 1577836800 * 10**9 + 123456789),
+        ("1969-12-31T23:59:59.999999999Z", False, -1),
+        ("yesterday", False, None),
+    ],
+)
+def test_one_rfc3339_parser(text, strict, nanos):
+    from influx_compat._serializer import parse_rfc3339
+
+    assert parse_rfc3339(text, strict=strict) == nanos
+
+
+def test_rfc3339_parser_refuses_dates_that_do_not_exist():
+    from influx_compat._serializer import parse_rfc3339
+
+    with pytest.raises(ValueError):
+        parse_rfc3339("2019-02-29", strict=True)
+    with pytest.raises(InvalidPointError, match="'2019-02-29T00:00:00Z' is not a valid date"):
+        lp.make_lines({"points": [{"measurement": "m", "fields": {"v": 1}, "time": "2019-02-29T00:00:00Z"}]})
+
+
+def test_make_line_keeps_5_3_2_leniency():
+    # make_line checks neither the integer nor the time range (5.3.2 did not); make_lines does
+    assert lp.make_line("m", None, {"v": 2**64}, 10**20) == "m v=18446744073709551616i 100000000000000000000"
+    assert lp.make_line("m", {"t": None, "u": ""}, {"v": 1.5, "n": None}) == "m v=1.5"
+    with pytest.raises(InvalidPointError, match="has no measurement"):
+        lp.make_line(None, None, {"v": 1})
+    with pytest.raises(InvalidPointError, match="has no fields"):
+        lp.make_line("m", {"t": "x"})
