@@ -12,10 +12,11 @@ shaping, errors, retries) talks to a server only through a :class:`Backend`:
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Protocol
+from typing import Any, Dict, List, Protocol
 
 from influx_compat._flavour import Flavour
 from influx_compat._influxql import Statement
+from influx_compat._writer import Destination
 
 __all__ = ["Backend"]
 
@@ -25,18 +26,9 @@ class Backend(Protocol):
 
     flavour: Flavour
 
-    def write(
-        self,
-        body: bytes,
-        database: str,
-        retention_policy: Optional[str],
-        precision: Optional[str],
-        consistency: Optional[str],
-    ) -> None:
+    def write(self, body: bytes, destination: Destination) -> None:
         """Store one batch of line protocol.
 
-        :param precision: ``ns``, ``us``, ``ms`` or ``s``; None for line protocol
-            sent without a precision (nanoseconds)
         :raises InfluxDBClientError: (413 lets the pipeline split the batch;
             :class:`~influx_compat.exceptions.PartialWriteError` for a partial write)
         """

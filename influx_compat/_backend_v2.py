@@ -11,6 +11,7 @@ statements 2.x rejects are carried out by
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any, Dict, List, Optional
 
 from influx_compat._answers import MSGPACK, decode, line_chunks, read_all
@@ -21,6 +22,7 @@ from influx_compat._management import Management
 from influx_compat._mapping import DEFAULT_RP, BucketResolver, Target
 from influx_compat._transport import Transport, error_message
 from influx_compat._v2api import V2Api
+from influx_compat._writer import Destination
 from influx_compat.exceptions import (
     AuthenticationError,
     DatabaseNotFoundError,
@@ -55,35 +57,25 @@ class V2Backend:
 
     # -- writing -----------------------------------------------------------
 
-    def write(
-        self,
-        body: bytes,
-        database: str,
-        retention_policy: Optional[str],
-        precision: Optional[str],
-        consistency: Optional[str],
-    ) -> None:
+    def write(self, body: bytes, destination: Destination) -> None:
+        database, retention_policy = destination.database, destination.retention_policy
         if not self.transport.has_token:
-            self._write_v1(body, database, retention_policy, precision, consistency)
+            self._write_v1(body, destination)
             return
         try:
             target = self.resolver.resolve(database, retention_policy)
         except AuthenticationError:
             # A write-only token cannot list mappings; 2.x's /write resolves them itself.
-            self._write_v1(body, database, retention_policy, precision or "ns", consistency)
+            self._write_v1(body, replace(destination, precision=destination.precision or "ns"))
             return
         for attempt in (1, 2):
+            params = {
+                "org": self.api.org_name_or_id,
+                "bucket": target.bucket,
+                "precision": destination.precision or "ns",
+            }
             response = self.transport.request(
-                "POST",
-                "api/v2/write",
-                params={
-                    "org": self.api.org_name_or_id,
-                    "bucket": target.bucket,
-                    "precision": precision or "ns",
-                },
-                data=body,
-                headers=_TEXT_PLAIN,
-                raw=True,
+                "POST", "api/v2/write", params=params, data=body, headers=_TEXT_PLAIN, raw=True
             )
             if response.status_code == 204:
                 return
@@ -95,29 +87,22 @@ class V2Backend:
                 raise self._missing_database(database, retention_policy, target, 404)
             raise self._write_error(response)
 
-    def _write_v1(
-        self,
-        body: bytes,
-        database: str,
-        retention_policy: Optional[str],
-        precision: Optional[str],
-        consistency: Optional[str],
-    ) -> None:
+    def _write_v1(self, body: bytes, destination: Destination) -> None:
         # The parameters influxdb-python sent, in its order, with a precision 2.x understands.
-        params: Dict[str, str] = {"db": database}
-        if consistency is not None:
-            params["consistency"] = consistency
-        if precision is not None:
-            params["precision"] = precision
-        if retention_policy is not None:
-            params["rp"] = retention_policy
+        params: Dict[str, str] = {"db": destination.database}
+        if destination.consistency is not None:
+            params["consistency"] = destination.consistency
+        if destination.precision is not None:
+            params["precision"] = destination.precision
+        if destination.retention_policy is not None:
+            params["rp"] = destination.retention_policy
         response = self.transport.request(
             "POST", "write", params=params, data=body, headers=_TEXT_PLAIN, raw=True
         )
         if response.status_code == 204:
             return
         if response.status_code == 404 and "dbrp" in error_message(response):
-            raise self._missing_database(database, retention_policy, None, 404)
+            raise self._missing_database(destination.database, destination.retention_policy, None, 404)
         raise self._write_error(response)
 
     def _write_error(self, response: Any) -> Exception:

@@ -29,6 +29,7 @@ from influx_compat._flavour import Flavour
 from influx_compat._influxql import Statement
 from influx_compat._management_v3 import ManagementV3
 from influx_compat._transport import Transport, error_message
+from influx_compat._writer import Destination
 from influx_compat.exceptions import (
     DatabaseNotFoundError,
     InfluxDBClientError,
@@ -125,17 +126,11 @@ class V3Backend:
 
     # -- writing -----------------------------------------------------------
 
-    def write(
-        self,
-        body: bytes,
-        database: str,
-        retention_policy: Optional[str],
-        precision: Optional[str],
-        consistency: Optional[str],
-    ) -> None:
+    def write(self, body: bytes, destination: Destination) -> None:
+        precision = destination.precision
         if not body.strip():
             return  # 3.x answers an empty write with 400 "incoming write was empty"
-        target = self.target(database, retention_policy)
+        target = self.target(destination.database, destination.retention_policy)
         if self.flavour.iox:
             params = {"bucket": target, "precision": precision or "ns"}
             path = "api/v2/write"

@@ -7,7 +7,8 @@ launcher and the v1 proxy.  It speaks in bytes and 1.x JSON
 The core decides, once, what the server is (its flavour: given, or read from
 its first decisive answer) and how requests authenticate; the server-facing
 work is done by one :class:`~influx_compat._backend.Backend` per flavour.
-Shared here: the write pipeline (:mod:`influx_compat._writer`) and the
+Shared here: :meth:`Core.send_batch`, through which the write pipeline
+(:mod:`influx_compat._writer`) of every caller reaches the backend, and the
 routing of InfluxQL statements between the server's ``/query`` and the
 backend's translations.
 """
@@ -218,52 +219,9 @@ class Core:
 
     # -- writing -----------------------------------------------------------
 
-    def send_batch(
-        self,
-        body: bytes,
-        database: str,
-        retention_policy: Optional[str],
-        precision: Optional[str],
-        consistency: Optional[str],
-    ) -> None:
-        """One batch to the backend (the pipeline's :data:`~influx_compat._writer.Send`)."""
-        self._call(lambda b: b.write(body, database, retention_policy, precision, consistency))
-
-    def write_points(
-        self,
-        points: Any,
-        time_precision: Optional[str],
-        database: str,
-        retention_policy: Optional[str] = None,
-        tags: Optional[Dict[str, Any]] = None,
-        batch_size: Optional[int] = None,
-        protocol: str = "json",
-        consistency: Optional[str] = None,
-    ) -> None:
-        """influxdb-python's ``write_points`` through the pipeline."""
-        _writer.write_points(
-            self.send_batch,
-            points,
-            time_precision,
-            database,
-            retention_policy,
-            tags,
-            batch_size,
-            protocol,
-            consistency,
-        )
-
-    def write_body(
-        self,
-        body: bytes,
-        database: str,
-        retention_policy: Optional[str],
-        precision: Optional[str],
-        consistency: Optional[str] = None,
-        rescale: bool = True,
-    ) -> None:
-        """A body of line protocol in a 1.x precision, as one batch (``write()``, the proxy)."""
-        _writer.write_body(self.send_batch, body, database, retention_policy, precision, consistency, rescale)
+    def send_batch(self, body: bytes, destination: _writer.Destination) -> None:
+        """One batch to the backend: the write pipeline's :data:`~influx_compat._writer.Send`."""
+        self._call(lambda b: b.write(body, destination))
 
     # -- querying ----------------------------------------------------------
 

@@ -17,6 +17,7 @@ Every write reaches the server through here (``write_points``, ``write``,
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import requests
@@ -44,6 +45,7 @@ from influx_compat.exceptions import (
 )
 
 __all__ = [
+    "Destination",
     "WIRE_PRECISION",
     "PRECISIONS",
     "Send",
@@ -71,8 +73,26 @@ WIRE_PRECISION: Dict[Optional[str], Tuple[str, int]] = {
 PRECISIONS = ("n", "u", "ms", "s", "m", "h", None)
 CONSISTENCIES = ("any", "one", "quorum", "all", None)
 
-#: Sends one batch: (body, database, retention policy, wire precision or None, consistency).
-Send = Callable[[bytes, str, Optional[str], Optional[str], Optional[str]], None]
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a batch goes and how its timestamps read.
+
+    :ivar database: the 1.x database
+    :ivar retention_policy: the 1.x retention policy; None for the default
+    :ivar precision: the wire precision (``ns``, ``us``, ``ms``, ``s``); None
+        for line protocol sent without one (nanoseconds)
+    :ivar consistency: 1.x's write consistency (sent where the server takes it)
+    """
+
+    database: str
+    retention_policy: Optional[str] = None
+    precision: Optional[str] = None
+    consistency: Optional[str] = None
+
+
+#: Sends one batch of line protocol to a destination.
+Send = Callable[[bytes, Destination], None]
 
 
 def wire_precision(precision: Optional[str]) -> Tuple[str, int]:
@@ -133,17 +153,10 @@ def write_body(
     if scale != 1 and rescale:
         lines = line_protocol._rescale_line_timestamps(body.decode("utf-8").splitlines(), scale)
         body = ("\n".join(lines) + "\n").encode("utf-8")
-    _send_batch(
-        send,
-        body,
-        database,
-        retention_policy,
-        wire if precision is not None else None,
-        consistency,
-        index=0,
-        written=0,
-        in_batch=_line_count(body),
+    destination = Destination(
+        database, retention_policy, wire if precision is not None else None, consistency
     )
+    _send_batch(send, body, destination, index=0, written=0, in_batch=_line_count(body))
 
 
 def write_points(
@@ -163,6 +176,9 @@ def write_points(
     if consistency not in CONSISTENCIES:
         raise InvalidPointError(f"Invalid consistency: {consistency}")
     wire, _ = WIRE_PRECISION[time_precision]
+    destination = Destination(
+        database, retention_policy, wire if time_precision is not None else None, consistency
+    )
     if protocol == "line" and isinstance(points, (str, bytes)):
         points = [points]
     batches: Iterable[List[Any]] = (
@@ -182,17 +198,7 @@ def write_points(
             raise InvalidBatchError(
                 f"{exc.content} -- nothing of {_progress_text(progress)} was sent", progress
             ) from None
-        _send_batch(
-            send,
-            body,
-            database,
-            retention_policy,
-            wire if time_precision is not None else None,
-            consistency,
-            index,
-            written,
-            len(batch),
-        )
+        _send_batch(send, body, destination, index, written, len(batch))
         written += len(batch)
 
 
@@ -223,39 +229,23 @@ class _Stored(Exception):
 
 
 def _send_batch(
-    send: Send,
-    body: bytes,
-    database: str,
-    retention_policy: Optional[str],
-    wire: Optional[str],
-    consistency: Optional[str],
-    index: int,
-    written: int,
-    in_batch: int,
+    send: Send, body: bytes, destination: Destination, index: int, written: int, in_batch: int
 ) -> None:
     try:
-        _send_split(send, body, database, retention_policy, wire, consistency)
+        _send_split(send, body, destination)
     except _Stored as failed:
         progress = Progress(index, written + failed.stored, in_batch - failed.stored)
         raise _with_progress(failed.cause, progress, written + failed.stored) from failed.cause
 
 
-def _send_split(
-    send: Send,
-    body: bytes,
-    database: str,
-    retention_policy: Optional[str],
-    wire: Optional[str],
-    consistency: Optional[str],
-    stored: int = 0,
-) -> int:
+def _send_split(send: Send, body: bytes, destination: Destination, stored: int = 0) -> int:
     """Send a batch; on 413 (too large) send its halves, down to single lines.
 
     :returns: the number of lines sent
     :raises _Stored: with the cause and the lines of this batch stored before it
     """
     try:
-        send(body, database, retention_policy, wire, consistency)
+        send(body, destination)
         return _line_count(body)
     except InfluxDBClientError as exc:
         if exc.code != 413:
@@ -269,8 +259,8 @@ def _send_split(
             raise _Stored(too_large, stored) from None
     except (InfluxDBServerError, requests.exceptions.RequestException) as exc:
         raise _Stored(exc, stored) from None
-    first = _send_split(send, body[:cut], database, retention_policy, wire, consistency, stored)
-    second = _send_split(send, body[cut:], database, retention_policy, wire, consistency, stored + first)
+    first = _send_split(send, body[:cut], destination, stored)
+    second = _send_split(send, body[cut:], destination, stored + first)
     return first + second
 
 

@@ -328,8 +328,14 @@ class InfluxDBClient:
             body = _writer.encode_lines([data] if isinstance(data, (str, bytes)) else list(data), None)
         else:
             body = data.encode("utf-8") if isinstance(data, str) else data
-        self._core.write_body(
-            body, database, params.get("rp"), precision, params.get("consistency"), rescale=protocol != "json"
+        _writer.write_body(
+            self._core.send_batch,
+            body,
+            database,
+            params.get("rp"),
+            precision,
+            params.get("consistency"),
+            rescale=protocol != "json",
         )
         return True
 
@@ -366,7 +372,8 @@ class InfluxDBClient:
         """
         if self.__use_udp:
             _warn_udp()
-        self._core.write_points(
+        _writer.write_points(
+            self._core.send_batch,
             points,
             time_precision,
             self._require_database(database or self._database, "write_points"),

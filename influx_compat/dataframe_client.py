@@ -21,6 +21,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import numpy as np
 import pandas as pd
 
+from influx_compat import _writer
 from influx_compat.client import InfluxDBClient, _warn_udp
 from influx_compat.exceptions import InvalidPointError
 from influx_compat.line_protocol import _escape_tag
@@ -117,7 +118,8 @@ class DataFrameClient(InfluxDBClient):
 
         if self._use_udp:
             _warn_udp()
-        self._core.write_points(
+        _writer.write_points(
+            self._core.send_batch,
             points(),
             time_precision,
             self._require_database(database or self._database, "write_points"),

@@ -29,6 +29,7 @@ from urllib.parse import parse_qs
 
 import requests
 
+from influx_compat import _writer
 from influx_compat._core import Core
 from influx_compat._writer import WIRE_PRECISION
 from influx_compat.exceptions import InfluxDBClientError, InfluxDBServerError
@@ -164,7 +165,14 @@ class ProxyApp:
         precision = params.get("precision") or None
         if precision not in WIRE_PRECISION:
             return _json(start_response, 400, {"error": f"invalid precision {precision!r}"})
-        self.core.write_body(body, database, params.get("rp") or None, precision, params.get("consistency"))
+        _writer.write_body(
+            self.core.send_batch,
+            body,
+            database,
+            params.get("rp") or None,
+            precision,
+            params.get("consistency"),
+        )
         start_response("204 No Content", [])
         return [b""]
 
