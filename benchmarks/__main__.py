@@ -2,8 +2,10 @@
 
 Runs influx_compat, influxdb-python 5.3.2 and influxdb-client side by side in
 this process (the HTTP sink runs in a child process), interleaved, after a
-warm-up, and prints the median of each row with its ratios.  The memory rows
-run in child processes and report their peak RSS.
+warm-up, and prints the median of each row with its ratios.  The write and
+query rows run again against an InfluxDB 3 Core sink, with influxdb3-python's
+own write beside them.  The memory rows run in child processes and report
+their peak RSS.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Group:
     rows: List[Row]
     reference: str  # name of the row the ratios are against
     limit: Optional[str] = None  # name of the limit row, if any
+    second: Optional[str] = None  # name of a second row the ratios are against, if any
 
 
 def measure(group: Group, reps: int) -> Group:
@@ -80,9 +83,13 @@ def render(groups: List[Group], extra: List[str]) -> str:
     for g in groups:
         ref = next(r for r in g.rows if r.name == g.reference)
         lim = next((r for r in g.rows if r.name == g.limit), None)
+        second = next((r for r in g.rows if r.name == g.second), None)
         out.append(f"\n### {g.title}\n")
         head = "| row | median s | points/s | vs " + g.reference + " |"
         sep = "|---|---:|---:|---:|"
+        if second is not None:
+            head += f" vs {second.name} |"
+            sep += "---:|"
         if lim is not None:
             head += " vs limit |"
             sep += "---:|"
@@ -95,6 +102,8 @@ def render(groups: List[Group], extra: List[str]) -> str:
                 f"{r.points / r.median:,.0f}",
                 f"{ref.median / r.median:.2f}x",
             ]
+            if second is not None:
+                cells.append(f"{second.median / r.median:.2f}x")
             if lim is not None:
                 cells.append(f"{lim.median / r.median:.2f}")
             cells.append(r.notes)
@@ -358,6 +367,293 @@ def query_group(rows: int, sink: RemoteSink) -> Group:
     )
 
 
+# -- the same write and query rows against an InfluxDB 3 Core sink ---------------
+
+CORE = "InfluxDB 3 Core sink"
+
+
+def _paths_check(sink: RemoteSink, expected: Dict[str, int]) -> Callable[[Any], None]:
+    """Every request of the row went to the endpoint it must use on 3.x."""
+
+    def check(_: Any) -> None:
+        paths = sink.stats()["paths"]
+        assert paths == expected, f"requests went to {paths}, not {expected}"
+
+    return check
+
+
+def _both(*checks: Callable[[Any], None]) -> Callable[[Any], None]:
+    def check(out: Any) -> None:
+        for one in checks:
+            one(out)
+
+    return check
+
+
+def _paths_note(sink: RemoteSink, state: Dict[str, int]) -> Callable[[], str]:
+    """The requests of the last run by path (since the last reset), and the new connections."""
+
+    def note() -> str:
+        stats = sink.stats()
+        new = stats["connections"] - state.get("connections", 0)
+        state["connections"] = stats["connections"]
+        paths = ", ".join(f"{count} to {path}" for path, count in sorted(stats["paths"].items()))
+        return f"{paths or 'no requests'}; {new} new connections"
+
+    return note
+
+
+def write_groups_v3(n: int, sink: RemoteSink) -> List[Group]:
+    """The write rows of :func:`write_groups` against a 3 Core sink, and influxdb3-python's write.
+
+    influx_compat (``flavour='core'``) writes to ``/api/v3/write_lp``;
+    influxdb-python 5.3.2 to ``/write`` (3.x's 1.x endpoint: the token as its
+    password, as 3.x's docs tell 1.x users); influxdb-client to
+    ``/api/v2/write``; influxdb3-python to ``/api/v3/write_lp``
+    (``use_v2_api=False``), synchronous, one ``write()`` of 10,000 points at a
+    time, as the influxdb-client rows do (its batching mode flushes from a
+    background thread every 1,000 points or second).
+    """
+    import influxdb
+    import requests
+    from influxdb import line_protocol as legacy_lp
+    from influxdb_client import InfluxDBClient as V2Client
+    from influxdb_client import WritePrecision
+    from influxdb_client.client.write_api import SYNCHRONOUS
+    from influxdb_client_3 import InfluxDBClient3, Point, WriteOptions, write_client_options
+    from influxdb_client_3 import WritePrecision as WritePrecision3
+    from influxdb_client_3.write_client.client.write_api import WriteType
+
+    import influx_compat
+
+    points = workload.workload_points(n)
+    reference = legacy_lp.make_lines({"points": points}, "ms")
+    lines = reference.splitlines()
+    batch = 10_000
+    requests_per_run = -(-n // batch)
+    token = "bench-token"
+    ours = influx_compat.InfluxDBClient(url=sink.url, token=token, database="bench", flavour="core")
+    ours_gzip = influx_compat.InfluxDBClient(
+        url=sink.url, token=token, database="bench", flavour="core", gzip=True
+    )
+    legacy = influxdb.InfluxDBClient(port=sink.port, password=token, database="bench")
+    v2 = V2Client(url=sink.url, token=token, org="bench")
+    v2_write = v2.write_api(write_options=SYNCHRONOUS)
+    v3 = InfluxDBClient3(
+        host=sink.url,
+        token=token,
+        database="bench",
+        write_client_options=write_client_options(
+            write_options=WriteOptions(
+                write_type=WriteType.synchronous, write_precision=WritePrecision3.MS, use_v2_api=False
+            )
+        ),
+    )
+    session = requests.Session()
+
+    def v2_batches(records: List[Any]) -> None:
+        for i in range(0, len(records), batch):
+            v2_write.write("bench", record=records[i : i + batch], write_precision=WritePrecision.MS)
+
+    def v3_batches(records: List[Any]) -> None:
+        for i in range(0, len(records), batch):
+            v3.write(record=records[i : i + batch], write_precision=WritePrecision3.MS)
+
+    def v3_point_batches() -> None:
+        """influxdb3-python's own input: a Point built from each dict, 10,000 a write()."""
+        for i in range(0, len(points), batch):
+            built = []
+            for p in points[i : i + batch]:
+                t, f = p["tags"], p["fields"]
+                built.append(
+                    Point("m1")
+                    .tag("fruit", t["fruit"])
+                    .tag("id", t["id"])
+                    .tag("location", t["location"])
+                    .field("x", f["x"])
+                    .field("y", f["y"])
+                    .field("z", f["z"])
+                    .time(p["time"], WritePrecision3.MS)
+                )
+            v3.write(record=built, write_precision=WritePrecision3.MS)
+
+    def limit_lines() -> None:
+        for i in range(0, len(lines), batch):
+            session.post(
+                sink.url + "/api/v3/write_lp",
+                params={"db": "bench", "precision": "millisecond"},
+                data="\n".join(lines[i : i + batch]).encode() + b"\n",
+                headers={"Authorization": "Token " + token},
+            ).raise_for_status()
+
+    same = _sink_check(sink, reference, n)
+    state: Dict[str, int] = {}
+    note = _paths_note(sink, state)
+
+    def row(name: str, func: Callable[[], Any], path: str) -> Row:
+        check = _both(same, _paths_check(sink, {path: requests_per_run}))
+        return Row(name, _reset_then(sink, func), check, n, note)
+
+    legacy_name = "influxdb-python 5.3.2 write_points"
+    v3_name = "influxdb3-python write (sync)"
+    v3_points = "influxdb3-python write (sync), Point builder"
+    dict_rows = [
+        row(legacy_name, lambda: legacy.write_points(points, "ms", batch_size=batch), "/write"),
+        row(
+            "influx_compat write_points",
+            lambda: ours.write_points(points, "ms", batch_size=batch),
+            "/api/v3/write_lp",
+        ),
+        row("influxdb-client WriteApi (sync)", lambda: v2_batches(points), "/api/v2/write"),
+        row(v3_points, v3_point_batches, "/api/v3/write_lp"),
+        row(v3_name + ", dicts", lambda: v3_batches(points), "/api/v3/write_lp"),
+    ]
+    limit = "limit: join + POST to write_lp, one keep-alive session"
+    line_rows = [
+        row(
+            legacy_name,
+            lambda: legacy.write_points(lines, "ms", batch_size=batch, protocol="line"),
+            "/write",
+        ),
+        row(
+            "influx_compat write_points",
+            lambda: ours.write_points(lines, "ms", batch_size=batch, protocol="line"),
+            "/api/v3/write_lp",
+        ),
+        row("influxdb-client WriteApi (sync)", lambda: v2_batches(lines), "/api/v2/write"),
+        row(v3_name, lambda: v3_batches(lines), "/api/v3/write_lp"),
+        row(limit, limit_lines, "/api/v3/write_lp"),
+    ]
+
+    def gzip_note() -> str:
+        stats = sink.stats()
+        return f"{stats['bytes']:,} bytes on the wire"
+
+    gzip_check = _both(same, _paths_check(sink, {"/api/v3/write_lp": requests_per_run}))
+    gzip_rows = [
+        Row(
+            "influx_compat write_points",
+            _reset_then(sink, lambda: ours.write_points(points, "ms", batch_size=batch)),
+            gzip_check,
+            n,
+            gzip_note,
+        ),
+        Row(
+            "influx_compat write_points gzip=True",
+            _reset_then(sink, lambda: ours_gzip.write_points(points, "ms", batch_size=batch)),
+            gzip_check,
+            n,
+            gzip_note,
+        ),
+    ]
+    return [
+        Group(
+            f"{CORE}: write_points of dict points, end to end ({n:,} points, batches of 10,000)",
+            dict_rows,
+            legacy_name,
+            second=v3_points,
+        ),
+        Group(
+            f"{CORE}: write_points of line-protocol strings ({n:,} lines, batches of 10,000)",
+            line_rows,
+            legacy_name,
+            limit,
+            second=v3_name,
+        ),
+        Group(f"{CORE}: gzip ({n:,} dict points)", gzip_rows, "influx_compat write_points"),
+    ]
+
+
+def query_group_v3(rows: int, sink: RemoteSink) -> Group:
+    """The query row against a 3 Core sink, which answers JSON (times RFC3339, 0/3/6/9 digits).
+
+    influx_compat (``flavour='core'``) asks for JSON and shows times as 5.3.2
+    showed them on 2.x; its rows must equal what influxdb-python 5.3.2 reads
+    from 2.x's MessagePack answer for the same instants.  influxdb-python
+    asks for MessagePack, which a real 3.x answers with positional arrays it
+    cannot read ('list' object has no attribute 'get'); the sink answers it
+    JSON, as 3.x answers ``Accept: application/json``, and its rows must equal
+    the answer's rows as sent (3.x's time strings).
+    """
+    import influxdb
+    import msgpack
+    from influxdb.client import _msgpack_parse_hook
+    from influxdb.resultset import ResultSet
+
+    import influx_compat
+
+    sink.answer(rows)
+    body = workload.query_answer_v3(rows)
+    ours = influx_compat.InfluxDBClient(url=sink.url, token="bench-token", database="bench", flavour="core")
+    legacy = influxdb.InfluxDBClient(port=sink.port, password="bench-token", database="bench")
+
+    series = json.loads(body)["results"][0]["series"][0]
+    as_sent = [dict(zip(series["columns"], values)) for values in series["values"]]
+    on_2x = msgpack.unpackb(workload.query_answer_msgpack(rows), ext_hook=_msgpack_parse_hook, raw=False)
+    as_on_2x = list(ResultSet(on_2x["results"][0]).get_points())
+    assert len(as_sent) == len(as_on_2x) == rows and as_on_2x[-1]["count"] == rows - 1
+
+    def check_legacy(points: Any) -> None:
+        assert points == as_sent, "rows differ from the rows the sink sent"
+
+    def check_ours(points: Any) -> None:
+        assert points == as_on_2x, "rows differ from influxdb-python's on 2.x"
+
+    def check_parsed(data: Any) -> None:
+        assert len(data["results"][0]["series"][0]["values"]) == rows, "rows differ"
+
+    def accept_note(what: str) -> Callable[[], str]:
+        def note() -> str:
+            return f"asked Accept: {sink.stats()['last_accept']}; {what}"
+
+        return note
+
+    legacy_name = "influxdb-python 5.3.2"
+    limit = "limit: json.loads of the body alone (no HTTP, no dicts)"
+    return Group(
+        f"{CORE}: query() + list(get_points()) on {rows:,} rows (JSON answers)",
+        [
+            Row(
+                legacy_name,
+                lambda: list(legacy.query("SELECT * FROM cpu").get_points()),
+                check_legacy,
+                rows,
+                accept_note(
+                    "answered JSON, as 3.x answers Accept: application/json (3.x's MessagePack has "
+                    "positional arrays 5.3.2 cannot read); times as 3.x sent them"
+                ),
+            ),
+            Row(
+                "influx_compat",
+                lambda: list(ours.query("SELECT * FROM cpu").get_points()),
+                check_ours,
+                rows,
+                accept_note("times as 5.3.2 showed them on 2.x"),
+            ),
+            Row(limit, lambda: json.loads(body), check_parsed, rows),
+        ],
+        legacy_name,
+        limit,
+    )
+
+
+def ratio_comparison(pairs: List[Any]) -> List[str]:
+    """influx_compat's ratio to influxdb-python on the 2.x sink and on the 3 Core sink, side by side."""
+    out = [
+        f"\n### influx_compat against influxdb-python 5.3.2: 2.x sink and {CORE}, same run\n",
+        "| rows | on the 2.x sink | on the 3 Core sink |",
+        "|---|---:|---:|",
+    ]
+    for label, on_2x, on_3x in pairs:
+        ratios = []
+        for g in (on_2x, on_3x):
+            ref = next(r for r in g.rows if r.name == g.reference)
+            ours = next(r for r in g.rows if r.name.startswith("influx_compat"))
+            ratios.append(f"{ref.median / ours.median:.2f}x")
+        out.append(f"| {label} | {ratios[0]} | {ratios[1]} |")
+    return out
+
+
 # -- memory rows (child processes) ----------------------------------------------
 
 
@@ -400,15 +696,29 @@ def main() -> int:
     n = 20_000 if args.quick else 100_000
     reps = args.reps or (3 if args.quick else 7)
     sink = RemoteSink()
+    core_sink = RemoteSink("core")
     try:
         groups = [measure(serialize_group(n), reps)]
         groups += [measure(g, reps) for g in shape_groups(n // 2)]
-        groups += [measure(g, reps) for g in write_groups(n, sink)]
+        writes = [measure(g, reps) for g in write_groups(n, sink)]
         sink.keep_bodies(False)
-        groups.append(measure(query_group(n, sink), reps))
+        query = measure(query_group(n, sink), reps)
+        groups += [*writes, query]
+        writes_3x = [measure(g, reps) for g in write_groups_v3(n, core_sink)]
+        core_sink.keep_bodies(False)
+        query_3x = measure(query_group_v3(n, core_sink), reps)
+        groups += [*writes_3x, query_3x]
     finally:
         sink.close()
-    extra = (
+        core_sink.close()
+    extra = ratio_comparison(
+        [
+            ("write_points, dict points", writes[0], writes_3x[0]),
+            ("write_points, line protocol", writes[1], writes_3x[1]),
+            ("query() + get_points()", query, query_3x),
+        ]
+    )
+    extra += (
         []
         if args.no_memory
         else memory_rows(1_000_000 if args.quick else 10_000_000, 200_000 if args.quick else 1_000_000)

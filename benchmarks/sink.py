@@ -1,27 +1,62 @@
 """A loopback HTTP sink: counts what writers send, answers what a server would.
 
-It counts requests, body bytes (as sent, gzip included), lines (after
+It counts requests (also per write endpoint, and on the core sink per
+``/query`` Accept header), body bytes (as sent, gzip included), lines (after
 decompression) and new TCP connections, and keeps the bodies when asked so a
-benchmark can check that every point arrived unchanged.  ``/write`` and
-``/api/v2/write`` answer 204, ``/ping`` 204 with a version header,
-``/api/v2/dbrps`` one default mapping for any database, ``/query`` the answer
-the benchmark set (bytes, or an iterable of chunks streamed as they come).
+benchmark can check that every point arrived unchanged.
+
+Two flavours:
+
+* ``v2`` (InfluxDB 2.x, the default): ``/write`` and ``/api/v2/write``
+  answer 204, ``/ping`` 204 with a version header, ``/api/v2/dbrps`` one
+  default mapping for any database, ``/query`` the answer the benchmark set
+  (bytes, or an iterable of chunks streamed as they come), MessagePack when
+  asked for it;
+* ``core`` (InfluxDB 3 Core 3.10, as /work/shared/notes/influxdb3-behaviour.md
+  describes it): a ``cluster-uuid`` header on every answer; ``/ping`` 200 with
+  a JSON body and ``X-Influxdb-Build: Core``; ``/api/v3/write_lp``,
+  ``/write`` and ``/api/v2/write`` answer 204 (their parameters, encodings
+  and empty bodies checked as 3.x checks them); tokens checked (``Token``,
+  ``Bearer``, Basic with the token as password, ``p=`` on ``/write`` and
+  ``/query``); ``/query`` answers JSON only, times RFC3339 with 0, 3, 6 or 9
+  fraction digits, chunks back to back without newlines; any other path 404
+  ``Not found``.
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, List, Optional, Union
 from urllib.parse import parse_qs, urlsplit
 
 Answer = Union[bytes, Callable[[], Iterable[bytes]]]
 
+FLAVOURS = ("v2", "core")
+TOKEN = "bench-token"  # the token the core sink accepts
+CORE_VERSION = "3.10.0"
+# influxdb3_types/src/write.rs and core/iox_http/src/write/params.rs: write_lp takes "auto" and full names
+# besides the short forms; the legacy endpoints take no "auto" and, like write_lp, no "m" or "h".
+_PRECISIONS = {"s", "second", "ms", "millisecond", "us", "u", "microsecond", "ns", "n", "nanosecond"}
+_WRITE_LP_PRECISIONS = _PRECISIONS | {"auto"}
+_WRITE_PATHS = ("/write", "/api/v2/write", "/api/v3/write_lp")
+# core/iox_v1_query_api/src/handler.rs: a POST /query body of another type (application/json, which
+# influxdb-python sends by default) is refused with 400 "invalid mime type (...)".
+_QUERY_BODY_TYPES = ("application/vnd.influxql", "application/x-www-form-urlencoded", "multipart/form-data")
+
 
 class Sink:
-    def __init__(self, keep_bodies: bool = True) -> None:
+    def __init__(self, keep_bodies: bool = True, flavour: str = "v2") -> None:
+        if flavour not in FLAVOURS:
+            raise ValueError(f"unknown sink flavour {flavour!r}: use one of {FLAVOURS}")
+        self.flavour = flavour
+        self.core = flavour == "core"
+        self.cluster_uuid = str(uuid.uuid4())
+        self.last_accept = ""  # the Accept header of the last /query (core)
         self.keep_bodies = keep_bodies
         self.lock = threading.Lock()
         self.query_answer: Answer = b'{"results":[{"statement_id":0}]}\n'
@@ -46,6 +81,7 @@ class Sink:
             self.bytes = 0
             self.lines = 0
             self.connections = 0
+            self.paths: dict = {}
             self.bodies: List[bytes] = []
 
     def received_text(self) -> str:
@@ -85,6 +121,8 @@ class Sink:
                 headers: Optional[dict] = None,
             ) -> None:
                 self.send_response(status)
+                if sink.core:
+                    self.send_header("cluster-uuid", sink.cluster_uuid)  # on every 3 Core answer
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 if status != 204:
@@ -95,18 +133,23 @@ class Sink:
                     self.wfile.write(body)
 
             def do_POST(self) -> None:
-                path = urlsplit(self.path).path
+                parts = urlsplit(self.path)
+                path = parts.path
                 raw = self._body()
                 if path.startswith("/_"):
                     self._control(path, raw)
                     return
                 self._count_connection()
+                if sink.core:
+                    self._core("POST", parts, raw)
+                    return
                 if path in ("/write", "/api/v2/write"):
                     data = gzip.decompress(raw) if self.headers.get("Content-Encoding") == "gzip" else raw
                     with sink.lock:
                         sink.requests += 1
                         sink.bytes += len(raw)
                         sink.lines += data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+                        sink.paths[path] = sink.paths.get(path, 0) + 1
                         if sink.keep_bodies:
                             sink.bodies.append(data)
                     self._send(204)
@@ -122,6 +165,9 @@ class Sink:
                     self._control(parts.path, b"")
                     return
                 self._count_connection()
+                if sink.core:
+                    self._core("GET", parts, b"")
+                    return
                 if parts.path == "/ping":
                     self._send(204, headers={"X-Influxdb-Version": "v2.7.10"})
                 elif parts.path == "/query":
@@ -149,6 +195,8 @@ class Sink:
                             "bytes": sink.bytes,
                             "lines": sink.lines,
                             "connections": sink.connections,
+                            "paths": dict(sink.paths),
+                            "last_accept": sink.last_accept,
                         }
                     self._send(200, json.dumps(stats).encode())
                 elif path == "/_reset":
@@ -160,7 +208,15 @@ class Sink:
                     spec = json.loads(raw)
                     from benchmarks.workload import chunked_answer, query_answer
 
-                    if spec.get("chunk"):
+                    if sink.core:
+                        from benchmarks.workload import chunked_answer_v3, query_answer_v3
+
+                        if spec.get("chunk"):
+                            sink.query_answer = lambda: chunked_answer_v3(spec["rows"], spec["chunk"])
+                        else:
+                            sink.query_answer = query_answer_v3(spec["rows"])
+                        sink.msgpack_answer = None
+                    elif spec.get("chunk"):
                         sink.query_answer = lambda: chunked_answer(spec["rows"], spec["chunk"])
                         sink.msgpack_answer = None
                     else:
@@ -175,6 +231,115 @@ class Sink:
                 else:
                     self._send(404)
 
+            # -- InfluxDB 3 Core ----------------------------------------------------
+
+            def _core(self, method: str, parts: Any, raw: bytes) -> None:
+                """One request as 3 Core answers it: authentication first, then routing."""
+                path = parts.path
+                query = parse_qs(parts.query, keep_blank_values=True)
+                # The p= parameter counts on the 1.x endpoints only, and wins over the header.
+                legacy = path in ("/write", "/query")
+                if not self._core_authorized(query if legacy else {}):
+                    self._send(401, b'{"error": "the request was not authenticated"}')
+                    return
+                if path == "/ping" and method == "GET":
+                    body = {
+                        "product_name": "InfluxDB 3 Core",
+                        "version": CORE_VERSION,
+                        "revision": "bench000000",
+                        "process_id": sink.cluster_uuid,
+                    }
+                    request_id = str(uuid.uuid4())
+                    headers = {
+                        "X-Influxdb-Build": "Core",
+                        "X-Influxdb-Version": CORE_VERSION,
+                        "Request-Id": request_id,
+                        "X-Request-Id": request_id,
+                    }
+                    self._send(200, json.dumps(body).encode(), headers=headers)
+                elif path in _WRITE_PATHS and method == "POST":
+                    self._core_write(path, query, raw)
+                elif path == "/query" and method in ("GET", "POST"):
+                    self._core_query(method, query)
+                else:
+                    self._send(404, b"Not found", "text/plain; charset=utf-8")
+
+            def _core_authorized(self, query: dict) -> bool:
+                if "p" in query:
+                    return query["p"][-1] == TOKEN
+                scheme, _, credential = (self.headers.get("Authorization") or "").partition(" ")
+                if scheme in ("Token", "Bearer"):
+                    return credential == TOKEN
+                if scheme == "Basic":
+                    try:
+                        decoded = base64.b64decode(credential).decode()
+                    except ValueError:
+                        return False
+                    return decoded.partition(":")[2] == TOKEN  # the user name is ignored
+                return False
+
+            def _core_write(self, path: str, query: dict, raw: bytes) -> None:
+                def one(name: str, default: str = "") -> str:
+                    return str(query.get(name, [default])[-1])
+
+                # Error texts from the notes where they give them ("no db destination provided" is
+                # /write's; the precision and accept_partial texts are the sink's own wording).
+                database = one("bucket") if path == "/api/v2/write" else one("db")
+                precision = one("precision", "auto" if path == "/api/v3/write_lp" else "ns")
+                allowed = _WRITE_LP_PRECISIONS if path == "/api/v3/write_lp" else _PRECISIONS
+                if not database:
+                    self._send(400, b'{"error":"no db destination provided"}')
+                    return
+                if precision not in allowed:
+                    message = (
+                        f"failed to deserialize db/rp/precision in request: invalid precision {precision!r}"
+                    )
+                    self._send(400, json.dumps({"error": message}).encode())
+                    return
+                if path == "/api/v3/write_lp" and one("accept_partial", "true") not in ("true", "false"):
+                    self._send(400, b'{"error":"invalid accept_partial: expected true or false"}')
+                    return
+                encoding = self.headers.get("Content-Encoding")
+                if encoding not in (None, "gzip", "identity"):
+                    self._send(400, f"unacceptable content-encoding: {encoding}".encode(), "text/plain")
+                    return
+                data = gzip.decompress(raw) if encoding == "gzip" else raw
+                if not data.strip():
+                    self._send(400, b"incoming write was empty", "text/plain; charset=utf-8")
+                    return
+                with sink.lock:
+                    sink.requests += 1
+                    sink.bytes += len(raw)
+                    sink.lines += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+                    sink.paths[path] = sink.paths.get(path, 0) + 1
+                    if sink.keep_bodies:
+                        sink.bodies.append(data)
+                self._send(204)
+
+            def _core_query(self, method: str, query: dict) -> None:
+                accept = self.headers.get("Accept")
+                ctype = self.headers.get("Content-Type")
+                if method == "POST" and ctype is not None and ctype.split(";")[0] not in _QUERY_BODY_TYPES:
+                    self._send(400, f"invalid mime type ({ctype})".encode(), "text/plain")
+                    return
+                if accept not in (None, "application/json", "*/*", "application/x-msgpack"):
+                    # 3.x also answers CSV; the benchmarks never ask for it.
+                    self._send(400, f"invalid mime type ({accept})".encode(), "text/plain")
+                    return
+                if method == "GET" and not query.get("q"):
+                    missing = b'{"error":"expected a query to be provided in the query string or body"}'
+                    self._send(400, missing)
+                    return
+                with sink.lock:
+                    key = f"/query Accept: {accept or '-'}"
+                    sink.paths[key] = sink.paths.get(key, 0) + 1
+                    sink.last_accept = accept or "-"
+                # For Accept: application/x-msgpack a real 3.x server answers MessagePack whose
+                # structs are positional arrays (no "results" key), which influxdb-python 5.3.2
+                # cannot read; the sink answers JSON to every Accept, as 3.x answers
+                # Accept: application/json, so that 5.3.2 has a 3.x answer it can parse.
+                self._query()
+
             def _query(self) -> None:
                 answer = sink.query_answer
                 with sink.lock:
@@ -186,6 +351,8 @@ class Sink:
                     self._send(200, answer)
                     return
                 self.send_response(200)
+                if sink.core:
+                    self.send_header("cluster-uuid", sink.cluster_uuid)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
@@ -197,10 +364,13 @@ class Sink:
 
 
 def main() -> None:
-    """Serve a sink in this process (the benchmarks start it as a child) until stdin closes."""
+    """Serve a sink in this process (the benchmarks start it as a child) until stdin closes.
+
+    ``python -m benchmarks.sink [v2|core]``
+    """
     import sys
 
-    sink = Sink()
+    sink = Sink(flavour=sys.argv[1] if len(sys.argv) > 1 else "v2")
     print(sink.port, flush=True)
     sys.stdin.read()
     sink.close()
@@ -209,14 +379,17 @@ def main() -> None:
 class RemoteSink:
     """A :class:`Sink` in a child process, so its work is not charged to the clients measured."""
 
-    def __init__(self) -> None:
+    def __init__(self, flavour: str = "v2") -> None:
         import subprocess
         import sys
 
         import requests
 
+        if flavour not in FLAVOURS:
+            raise ValueError(f"unknown sink flavour {flavour!r}: use one of {FLAVOURS}")
+        self.flavour = flavour
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.sink"],
+            [sys.executable, "-m", "benchmarks.sink", flavour],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

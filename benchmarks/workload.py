@@ -149,3 +149,40 @@ def query_answer_msgpack(rows: int) -> bytes:
         ]
     }
     return bytes(msgpack.packb(body, use_bin_type=True))
+
+
+def autosi_time(nanos: int) -> str:
+    """2020-01-01T00:00:00Z plus ``nanos`` (under a second) as InfluxDB 3 writes times.
+
+    3.x formats with chrono's ``SecondsFormat::AutoSi``: 0, 3, 6 or 9 fraction
+    digits, the fewest that keep the value (``.500Z`` where 1.x wrote ``.5Z``).
+    """
+    if not nanos:
+        return "2020-01-01T00:00:00Z"
+    if nanos % 1_000_000 == 0:
+        return f"2020-01-01T00:00:00.{nanos // 1_000_000:03d}Z"
+    if nanos % 1000 == 0:
+        return f"2020-01-01T00:00:00.{nanos // 1000:06d}Z"
+    return f"2020-01-01T00:00:00.{nanos:09d}Z"
+
+
+def _v3_document(start: int, stop: int, partial: bool) -> Dict[str, Any]:
+    values = [[autosi_time(i), i * 0.25, i, f"host{i % 50}"] for i in range(start, stop)]
+    series: Dict[str, Any] = {"name": "cpu", "columns": ["time", "value", "count", "host"], "values": values}
+    result: Dict[str, Any] = {"statement_id": 0, "series": [series]}
+    if partial:
+        result["partial"] = True
+        series["partial"] = True
+    return {"results": [result]}
+
+
+def query_answer_v3(rows: int) -> bytes:
+    """The same rows (the same instants as :func:`query_answer_msgpack`) as InfluxDB 3 answers JSON."""
+    return json.dumps(_v3_document(0, rows, False)).encode()
+
+
+def chunked_answer_v3(rows: int, chunk: int) -> Iterator[bytes]:
+    """The same answer as InfluxDB 3 streams it with chunked=true: documents back to back, no newlines."""
+    for start in range(0, rows, chunk):
+        stop = min(rows, start + chunk)
+        yield json.dumps(_v3_document(start, stop, stop < rows)).encode()
