@@ -23,8 +23,9 @@ from typing import Any, Dict, List, Optional
 from influx_compat.testing._engine import Engine, EngineNotFoundError, free_port
 from influx_compat.testing._server import App, RequestRecord, serve
 from influx_compat.testing._state import new_id, now, operator_permissions, version_tuple
+from influx_compat.testing._v3_testserver import V3TestServer
 
-__all__ = ["V2TestServer", "EngineNotFoundError", "RequestRecord"]
+__all__ = ["V2TestServer", "V3TestServer", "EngineNotFoundError", "RequestRecord"]
 
 
 class V2TestServer:
@@ -41,9 +42,17 @@ class V2TestServer:
     :param port: HTTP port (0: a free one)
     """
 
-    def __init__(self, version: str = "2.7.10", virtual_dbrps: Optional[bool] = None,
-                 org: str = "test-org", bucket: str = "default", username: str = "admin",
-                 password: str = "adminpassword", token: Optional[str] = None, port: int = 0) -> None:
+    def __init__(
+        self,
+        version: str = "2.7.10",
+        virtual_dbrps: Optional[bool] = None,
+        org: str = "test-org",
+        bucket: str = "default",
+        username: str = "admin",
+        password: str = "adminpassword",
+        token: Optional[str] = None,
+        port: int = 0,
+    ) -> None:
         self.version = version.lstrip("v")
         if virtual_dbrps is None:
             virtual_dbrps = version_tuple(self.version) >= (2, 4)
@@ -114,16 +123,28 @@ class V2TestServer:
 
     # -- state -----------------------------------------------------------------
 
-    def _onboard(self, username: str, password: Optional[str], org_name: str, bucket_name: str,
-                 retention: int, token: Optional[str]) -> Dict[str, Any]:
+    def _onboard(
+        self,
+        username: str,
+        password: Optional[str],
+        org_name: str,
+        bucket_name: str,
+        retention: int,
+        token: Optional[str],
+    ) -> Dict[str, Any]:
         from influx_compat.testing._routes_v2 import V2Routes
 
         assert self.app is not None
         state = self.app.state
         with state.lock:
             user = {"id": new_id(), "name": username, "status": "active", "password": password}
-            org = {"id": new_id(), "name": org_name, "description": "", "createdAt": now(),
-                   "updatedAt": now()}
+            org = {
+                "id": new_id(),
+                "name": org_name,
+                "description": "",
+                "createdAt": now(),
+                "updatedAt": now(),
+            }
             state.users[user["id"]] = user
             state.orgs[org["id"]] = org
             routes = V2Routes(self.app)
@@ -131,21 +152,34 @@ class V2TestServer:
             bucket = routes.create_bucket(org["id"], bucket_name, retention, shard)
             routes.create_bucket(org["id"], "_monitoring", 7 * 86400, 86400, btype="system")
             routes.create_bucket(org["id"], "_tasks", 3 * 86400, 86400, btype="system")
-            auth = {"id": new_id(), "token": token or secrets.token_urlsafe(48), "status": "active",
-                    "description": f"{username}'s Token", "orgID": org["id"], "userID": user["id"],
-                    "permissions": operator_permissions(), "createdAt": now(), "updatedAt": now()}
+            auth = {
+                "id": new_id(),
+                "token": token or secrets.token_urlsafe(48),
+                "status": "active",
+                "description": f"{username}'s Token",
+                "orgID": org["id"],
+                "userID": user["id"],
+                "permissions": operator_permissions(),
+                "createdAt": now(),
+                "updatedAt": now(),
+            }
             state.auths[auth["id"]] = auth
         if not self.org_id:
             self.org_id, self.bucket_id = org["id"], bucket["id"]
-        return {"user": {k: v for k, v in user.items() if k != "password"}, "org": org,
-                "bucket": routes._bucket_json(bucket),
-                "auth": {k: v for k, v in auth.items() if not k.startswith("_")}}
+        return {
+            "user": {k: v for k, v in user.items() if k != "password"},
+            "org": org,
+            "bucket": routes._bucket_json(bucket),
+            "auth": {k: v for k, v in auth.items() if not k.startswith("_")},
+        }
 
     def _remember_baseline(self) -> None:
         assert self.app is not None
         state = self.app.state
-        self._baseline = {name: list(getattr(state, name)) for name in
-                          ("orgs", "users", "buckets", "dbrps", "auths", "legacy", "tasks")}
+        self._baseline = {
+            name: list(getattr(state, name))
+            for name in ("orgs", "users", "buckets", "dbrps", "auths", "legacy", "tasks")
+        }
 
     def reset(self) -> None:
         """Back to just after setup: only the setup org, user, buckets and token remain."""
@@ -160,6 +194,6 @@ class V2TestServer:
                 for key in [k for k in store if k not in self._baseline[name]]:
                     del store[key]
             setup_bucket = state.buckets[self.bucket_id]
-            self.engine.execute('DROP SERIES FROM /.*/', f"b_{setup_bucket['id']}")
+            self.engine.execute("DROP SERIES FROM /.*/", f"b_{setup_bucket['id']}")
         with self.app.records_lock:
             self.app.records.clear()

@@ -9,7 +9,7 @@ import re
 import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Protocol, Tuple, Union
 from urllib.parse import parse_qs, urlsplit
 
 from influx_compat.testing import _influxql_engine as iql
@@ -24,7 +24,7 @@ from influx_compat.testing._state import (
     version_tuple,
 )
 
-__all__ = ["App", "RequestRecord", "serve"]
+__all__ = ["App", "HttpApp", "Request", "Response", "RequestRecord", "serve"]
 
 
 class RequestRecord(NamedTuple):
@@ -38,13 +38,21 @@ class RequestRecord(NamedTuple):
 
 
 class Request:
-    def __init__(self, method: str, path: str, query: Dict[str, List[str]], headers: Dict[str, str],
-                 body: bytes) -> None:
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: Dict[str, List[str]],
+        headers: Dict[str, str],
+        body: bytes,
+        raw_query: Optional[str] = None,
+    ) -> None:
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
         self.raw_body = body
+        self.raw_query = raw_query  # the URL's query string as sent; None when the URL has no "?"
         self._body: Optional[bytes] = None
 
     def header(self, name: str) -> Optional[str]:
@@ -62,8 +70,9 @@ class Request:
                 try:
                     self._body = gzip.decompress(self.raw_body)
                 except (OSError, EOFError):
-                    raise ApiError("internal error",
-                                   "An internal error has occurred - check server logs") from None
+                    raise ApiError(
+                        "internal error", "An internal error has occurred - check server logs"
+                    ) from None
             else:
                 self._body = self.raw_body
         return self._body
@@ -89,8 +98,13 @@ class Request:
 
 
 class Response:
-    def __init__(self, status: int, body: Union[bytes, Iterable[bytes]] = b"",
-                 content_type: Optional[str] = None, headers: Optional[Dict[str, str]] = None):
+    def __init__(
+        self,
+        status: int,
+        body: Union[bytes, Iterable[bytes]] = b"",
+        content_type: Optional[str] = None,
+        headers: Optional[Dict[str, str]] = None,
+    ):
         self.status = status
         self.body = body
         self.content_type = content_type
@@ -120,6 +134,7 @@ class App:
         self.version = version if version.startswith("v") else "v" + version
         self.vtuple = version_tuple(version)
         self.state = State(virtual_dbrps)
+        self.base_headers = {"X-Influxdb-Build": "OSS", "X-Influxdb-Version": self.version}
         self.records: List[RequestRecord] = []
         self.records_lock = threading.Lock()
         self.routes: List[Tuple[str, re.Pattern[str], Route]] = []
@@ -133,18 +148,22 @@ class App:
 
         api = v2.V2Routes(self)
         table: List[Tuple[str, str, Route]] = [
-            ("GET", "/ping", self.ping), ("HEAD", "/ping", self.ping),
-            ("GET", "/health", self.health), ("GET", "/ready", self.ready),
+            ("GET", "/ping", self.ping),
+            ("HEAD", "/ping", self.ping),
+            ("GET", "/health", self.health),
+            ("GET", "/ready", self.ready),
             ("POST", "/write", self.v1_write),
-            ("GET", "/query", self.v1_query), ("POST", "/query", self.v1_query),
+            ("GET", "/query", self.v1_query),
+            ("POST", "/query", self.v1_query),
             ("POST", "/api/v2/write", self.v2_write),
         ]
         return table + api.table()
 
     def handle(self, req: Request) -> Response:
         with self.records_lock:
-            self.records.append(RequestRecord(req.method, req.path, req.query, dict(req.headers),
-                                              req.raw_body))
+            self.records.append(
+                RequestRecord(req.method, req.path, req.query, dict(req.headers), req.raw_body)
+            )
         try:
             methods = []
             for method, pattern, func in self.routes:
@@ -219,9 +238,17 @@ class App:
         return Response(204)
 
     def health(self, req: Request) -> Response:
-        return json_response(200, {"name": "influxdb", "message": "ready for queries and writes",
-                                   "status": "pass", "checks": [], "version": self.version,
-                                   "commit": "0000000000"})
+        return json_response(
+            200,
+            {
+                "name": "influxdb",
+                "message": "ready for queries and writes",
+                "status": "pass",
+                "checks": [],
+                "version": self.version,
+                "commit": "0000000000",
+            },
+        )
 
     def ready(self, req: Request) -> Response:
         return json_response(200, {"status": "ready", "started": now(), "up": "1s"})
@@ -303,8 +330,9 @@ class App:
         except iql.ParseError as err:
             raise ApiError("invalid", f"failed to parse query: {err}") from None
         if req.header("Accept") == "application/x-msgpack":  # exactly this value, as 2.x checks it
-            return Response(200, _msgpack_results(results, timestamps=not form.get("epoch")),
-                            "application/x-msgpack")
+            return Response(
+                200, _msgpack_results(results, timestamps=not form.get("epoch")), "application/x-msgpack"
+            )
         return json_response(200, {"results": results}, pretty=False)
 
 
@@ -355,16 +383,22 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             body = self.rfile.read(length) if length else b""
         headers = {k: v for k, v in self.headers.items()}
-        req = Request(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                      headers, body)
+        req = Request(
+            self.command,
+            parts.path,
+            parse_qs(parts.query, keep_blank_values=True),
+            headers,
+            body,
+            parts.query if "?" in self.path else None,
+        )
         app = self.server.app
         try:
             resp = app.handle(req)
         except Exception as exc:  # an emulator bug: answer like 2.x, keep serving
             resp = error_response(ApiError("internal error", f"emulator error: {exc!r}"))
         self.send_response(resp.status)
-        self.send_header("X-Influxdb-Build", "OSS")
-        self.send_header("X-Influxdb-Version", app.version)
+        for k, v in app.base_headers.items():
+            self.send_header(k, v)
         for k, v in resp.headers.items():
             self.send_header(k, v)
         if resp.content_type:
@@ -400,15 +434,27 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _HandlerWithOptions(_Handler):
+    do_OPTIONS = _Handler._serve
+
+
+class HttpApp(Protocol):
+    """What the HTTP machinery serves: headers sent on every answer, and one handler."""
+
+    base_headers: Dict[str, str]
+
+    def handle(self, req: Request) -> Response: ...
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    app: App
+    app: HttpApp
 
 
-def serve(app: App, port: int) -> _Server:
-    """Start serving ``app`` on 127.0.0.1:port in a background thread."""
-    server = _Server(("127.0.0.1", port), _Handler)
+def serve(app: HttpApp, port: int, options: bool = False) -> _Server:
+    """Start serving ``app`` on 127.0.0.1:port in a background thread (OPTIONS routed too if ``options``)."""
+    server = _Server(("127.0.0.1", port), _HandlerWithOptions if options else _Handler)
     server.app = app
     thread = threading.Thread(target=server.serve_forever, name="influx-v2-test-server", daemon=True)
     thread.start()

@@ -1,8 +1,12 @@
-"""Pytest fixtures for the v2 test server.
+"""Pytest fixtures for the v2 and InfluxDB 3 test servers.
 
 Add ``pytest_plugins = ["influx_compat.testing.pytest_plugin"]`` to a
-``conftest.py``.  A missing engine fails the tests that need it, with the
-command that installs it; nothing is skipped silently.
+``conftest.py``.  v2: ``v2_server_session``, ``v2_server``, ``v2_env``.
+InfluxDB 3: ``v3_server_session``, ``v3_server``, ``v3_env`` (Core), and
+``v3_enterprise_server``, ``v3_dedicated_server`` (each over its own session
+server).  Function fixtures hand the server back reset.  A missing engine
+fails the tests that need it, with the command that installs it; nothing is
+skipped silently.
 """
 
 from __future__ import annotations
@@ -11,12 +15,32 @@ from typing import Iterator
 
 import pytest
 
-from influx_compat.testing import V2TestServer
+from influx_compat.testing import V2TestServer, V3TestServer
 
-__all__ = ["v2_server_session", "v2_server", "v2_env"]
+__all__ = [
+    "v2_server_session",
+    "v2_server",
+    "v2_env",
+    "v3_server_session",
+    "v3_server",
+    "v3_env",
+    "v3_enterprise_server_session",
+    "v3_enterprise_server",
+    "v3_dedicated_server_session",
+    "v3_dedicated_server",
+]
 
-_ENV_NAMES = ("INFLUX_HOST", "INFLUX_TOKEN", "INFLUX_ORG", "INFLUX_ORG_ID", "INFLUXDB_V2_URL",
-              "INFLUXDB_V2_TOKEN", "INFLUXDB_V2_ORG", "INFLUX_CONFIGS_PATH", "INFLUX_ACTIVE_CONFIG")
+_ENV_NAMES = (
+    "INFLUX_HOST",
+    "INFLUX_TOKEN",
+    "INFLUX_ORG",
+    "INFLUX_ORG_ID",
+    "INFLUXDB_V2_URL",
+    "INFLUXDB_V2_TOKEN",
+    "INFLUXDB_V2_ORG",
+    "INFLUX_CONFIGS_PATH",
+    "INFLUX_ACTIVE_CONFIG",
+)
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +69,59 @@ def v2_env(v2_server: V2TestServer, monkeypatch: pytest.MonkeyPatch, tmp_path: o
     for name, value in v2_server.env().items():
         monkeypatch.setenv(name, value)
     return v2_server
+
+
+def _v3_session(flavour: str) -> Iterator[V3TestServer]:
+    server = V3TestServer(flavour).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def v3_server_session() -> Iterator[V3TestServer]:
+    """One started InfluxDB 3 Core test server for the whole session."""
+    yield from _v3_session("core")
+
+
+@pytest.fixture
+def v3_server(v3_server_session: V3TestServer) -> V3TestServer:
+    """The session's Core server, reset (no user databases, no recorded requests)."""
+    v3_server_session.reset()
+    return v3_server_session
+
+
+@pytest.fixture
+def v3_env(v3_server: V3TestServer, monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> V3TestServer:
+    """``v3_server`` with INFLUX_HOST and INFLUX_TOKEN set (other config cleared)."""
+    for name in _ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name, value in v3_server.env().items():
+        monkeypatch.setenv(name, value)
+    return v3_server
+
+
+@pytest.fixture(scope="session")
+def v3_enterprise_server_session() -> Iterator[V3TestServer]:
+    """One started InfluxDB 3 Enterprise test server for the whole session."""
+    yield from _v3_session("enterprise")
+
+
+@pytest.fixture
+def v3_enterprise_server(v3_enterprise_server_session: V3TestServer) -> V3TestServer:
+    v3_enterprise_server_session.reset()
+    return v3_enterprise_server_session
+
+
+@pytest.fixture(scope="session")
+def v3_dedicated_server_session() -> Iterator[V3TestServer]:
+    """One started Cloud Dedicated (data API) test server for the whole session."""
+    yield from _v3_session("dedicated")
+
+
+@pytest.fixture
+def v3_dedicated_server(v3_dedicated_server_session: V3TestServer) -> V3TestServer:
+    v3_dedicated_server_session.reset()
+    return v3_dedicated_server_session
