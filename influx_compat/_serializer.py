@@ -185,15 +185,8 @@ def parse_rfc3339(text: str, strict: bool = False) -> Optional[int]:
     if m is None:
         return None
     year, month, day, hour, minute, second, fraction, offset = m.groups()
-    stamp = datetime(
-        int(year),
-        int(month),
-        int(day),
-        int(hour or 0),
-        int(minute or 0),
-        int(second or 0),
-        tzinfo=timezone.utc,
-    )
+    fields = (int(part or 0) for part in (year, month, day, hour, minute, second))
+    stamp = datetime(*fields, tzinfo=timezone.utc)
     nanos = _to_nanos(stamp)
     if fraction:
         nanos += int(fraction[:9].ljust(9, "0"))
@@ -320,15 +313,18 @@ def serialize_points(
     return "\n".join(lines) + "\n"
 
 
-def _fields_text(fields: Mapping[Any, Any], index: int, name: Any) -> str:
-    """The field set of a point, general rules (any value type)."""
+def _fields_text(fields: Mapping[Any, Any], index: Optional[int], name: Any, check_ints: bool = True) -> str:
+    """The field set of a point, general rules (any value type).
+
+    :param check_ints: refuse ints outside the 64-bit range (``make_line`` does not, as 5.3.2)
+    """
     parts = []
     for key in sorted(fields):
         value = fields[key]
         if value is None:
             continue
         try:
-            text = _escape_value(value)
+            text = f"{value}i" if not check_ints and type(value) is int else _escape_value(value)
         except InvalidPointError as exc:
             if isinstance(value, float):
                 raise _point_error(
@@ -436,63 +432,18 @@ def _esc(text: Any) -> str:
 
 
 def format_line(
-    measurement: Any,
-    tags: Mapping[Any, Any],
-    fields: Mapping[Any, Any],
-    time: Any,
-    precision: Optional[str],
-    scale: int = 1,
-    index: Optional[int] = None,
+    measurement: Any, tags: Mapping[Any, Any], fields: Mapping[Any, Any], time: Any, precision: Optional[str]
 ) -> str:
-    """One point as ``make_line`` writes it (no time range check, as in 5.3.2)."""
-    parts = [_prefix(measurement, tags, index)]
-    sep = " "
-    for key in sorted(fields):
-        value = fields[key]
-        t = type(value)
-        if t is float:
-            if value != value or value == _INF or value == -_INF:
-                raise _point_error(
-                    index, measurement, f"field {key!r} is {value!r}: InfluxDB has no NaN or infinity"
-                )
-            text = repr(value)
-        elif t is int:
-            text = str(value) + "i"
-        elif t is str:
-            if "\\" in value or '"' in value or "\n" in value:
-                text = quote_ident(value)
-            else:
-                text = '"' + value + '"'
-        elif t is bool:
-            text = "True" if value else "False"
-        elif value is None:
-            continue
-        else:
-            try:
-                text = _escape_value(value)
-            except InvalidPointError as exc:
-                raise _point_error(index, measurement, f"field {key!r}: {exc.content}") from None
-        k = _esc(key)
-        if not k:
-            continue
-        parts.append(sep)
-        parts.append(k)
-        parts.append("=")
-        parts.append(text)
-        sep = ","
-    if sep == " ":
-        raise _point_error(index, measurement, "has no fields (every field is None or missing)")
-    if time is not None:
-        if type(time) is int:
-            stamp = time
-        else:
-            try:
-                stamp = int(_convert_timestamp(time, precision))
-            except InvalidPointError as exc:
-                raise _point_error(index, measurement, str(exc.content)) from None
-        parts.append(" ")
-        parts.append(str(stamp * scale if scale != 1 else stamp))
-    return "".join(parts)
+    """One point as ``make_line`` writes it: integers and times not range-checked, as in 5.3.2."""
+    line = f"{_prefix(measurement, tags, None)} {_fields_text(fields, None, measurement, check_ints=False)}"
+    if time is None:
+        return line
+    if type(time) is not int:
+        try:
+            time = int(_convert_timestamp(time, precision))
+        except InvalidPointError as exc:
+            raise _point_error(None, measurement, str(exc.content)) from None
+    return f"{line} {time}"
 
 
 def _point_error(index: Optional[int], measurement: Any, problem: str) -> InvalidPointError:

@@ -110,26 +110,25 @@ class V2Api:
     def post(
         self, path: str, body: Any, params: Optional[Dict[str, Any]] = None, expected: Any = (200, 201)
     ) -> Dict[str, Any]:
+        return self._send_json("POST", path, body, params, expected)
+
+    def patch(self, path: str, body: Any, params: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        return self._send_json("PATCH", path, body, params, 200)
+
+    def _send_json(
+        self, method: str, path: str, body: Any, params: Optional[Dict[str, Any]], expected: Any
+    ) -> Dict[str, Any]:
+        """Send a JSON body; the JSON answer, ``{}`` for an empty one."""
         resp = self.transport.request(
-            "POST",
+            method,
             path,
             params=params,
             data=_json(body),
             headers={"Content-Type": "application/json"},
             expected=expected,
         )
-        return resp.json() if resp.content else {}
-
-    def patch(self, path: str, body: Any, params: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        resp = self.transport.request(
-            "PATCH",
-            path,
-            params=params,
-            data=_json(body),
-            headers={"Content-Type": "application/json"},
-            expected=200,
-        )
-        return resp.json() if resp.content else {}
+        answer: Dict[str, Any] = resp.json() if resp.content else {}
+        return answer
 
     def delete(self, path: str, params: Optional[Dict[str, Any]] = None) -> None:
         self.transport.request("DELETE", path, params=params, expected=(200, 204))
