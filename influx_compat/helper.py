@@ -108,7 +108,9 @@ class SeriesHelper:
         cls._datapoints = defaultdict(list)
         if "time" in cls._fields:
             cls._fields.remove("time")
-        cls._type = namedtuple(cls.__name__, ["time"] + cls._tags + cls._fields)  # type: ignore
+        # mypy reads namedtuple() only as a class definition with literal fields; this one is made
+        # per subclass at run time (5.3.2's design), so the check cannot apply.
+        cls._type = namedtuple(cls.__name__, ["time"] + cls._tags + cls._fields)  # type: ignore[misc]
         cls._type.__new__.__defaults__ = (None,) * len(cls._fields)
 
     def __init__(self, **kw: Any) -> None:
