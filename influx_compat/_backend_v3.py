@@ -53,12 +53,15 @@ V3_TOKEN_HELP = (
 )
 _SCHEMA_HINTS = (
     (
-        "invalid column type",
-        "InfluxDB 3 fixes a column's type at its first write, forever: write this "
-        "field with the type it was first written with, or under a new name",
+        "iox::column_type::tag",
+        "InfluxDB 3 does not allow a tag and a field of the same name in one measurement: rename one",
     ),
-    ("tag and field", "InfluxDB 3 does not allow a tag and a field of the same name in one measurement"),
-    ("time", "InfluxDB 3 reserves the column name 'time' for the timestamp"),
+    (
+        "invalid column type",
+        "InfluxDB 3 fixes a column's type at its first write, forever: write this field with the type "
+        "it was first written with, or under a new name",
+    ),
+    ("reserved column", "InfluxDB 3 reserves the column name 'time' for the timestamp: rename the tag or field"),
 )
 _LIMIT_HELP = (
     "InfluxDB 3 Core allows 5 databases (each 1.x retention policy other than autogen is a database "
@@ -286,12 +289,13 @@ def _hinted(message: str, rejected: Tuple[RejectedLine, ...]) -> str:
         for needle, hint in _SCHEMA_HINTS:
             if needle in line.message and hint not in hints:
                 hints.append(hint)
+                break
     return message + "".join(f" ({hint})" for hint in hints)
 
 
 def _limit_name(message: str) -> Optional[str]:
     lowered = message.lower()
-    for name in ("database", "table", "column"):
+    for name in ("column", "table", "database"):
         if name in lowered:
             return name + "s"
     return None
