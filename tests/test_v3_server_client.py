@@ -282,3 +282,57 @@ def test_notebook_through_the_proxy_onto_core(core):
         httpd.shutdown()
         httpd.server_close()
     assert any(r.path == "/api/v3/configure/database" and r.method == "POST" for r in core.requests)
+
+
+@pytest.fixture(scope="module")
+def dedicated():
+    server = V3TestServer(flavour="dedicated").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("management", ["Management API configured", "database made with influxctl"])
+def test_write_test_example_on_dedicated(dedicated, management):
+    """The flavour is found out (/ping says cloud2, no /api/v2/orgs), writes go to /api/v2/write."""
+    dedicated.reset()
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    env.update(dedicated.env())
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    if management.startswith("Management"):
+        env.update(
+            INFLUX_MANAGEMENT_TOKEN=dedicated.management_token,
+            INFLUX_ACCOUNT_ID=dedicated.account_id,
+            INFLUX_CLUSTER_ID=dedicated.cluster_id,
+            INFLUX_MANAGEMENT_URL=dedicated.url,
+        )
+    else:
+        dedicated.create_database("writetest")
+    script = os.path.join(ROOT, "examples", "write_test.py")
+    proc = subprocess.run(
+        [sys.executable, script, "20000"], env=env, capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "points in m1: 20000" in proc.stdout
+    writes = [r for r in dedicated.requests if r.method == "POST" and "write" in r.path]
+    assert [r.path for r in writes] == ["/api/v2/write"] * 2
+    assert all(r.query["bucket"] == ["writetest"] and r.query["precision"] == ["ms"] for r in writes)
+    creates = [r for r in dedicated.requests if r.path.endswith("/databases") and r.method == "POST"]
+    assert len(creates) == (1 if management.startswith("Management") else 0)
+    client = InfluxDBClient(
+        url=dedicated.url, token=dedicated.token, database="writetest", flavour="dedicated"
+    )
+    (count,) = points_of(client, 'SELECT count("z") FROM "m1"')
+    assert count["count"] == 20000
+
+
+def test_dedicated_without_a_database_says_how_to_make_one(dedicated, monkeypatch):
+    dedicated.reset()
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    client = InfluxDBClient(url=dedicated.url, token=dedicated.token, database="nope", flavour="dedicated")
+    with pytest.raises(exceptions.UnsupportedOperationError, match="influxctl"):
+        client.create_database("nope")
+    with pytest.raises(exceptions.DatabaseNotFoundError, match="influxctl database create"):
+        client.write_points(["m v=1i 1"], protocol="line")
