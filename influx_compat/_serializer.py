@@ -132,7 +132,12 @@ def _convert_timestamp(timestamp: Any, precision: Optional[str] = None) -> Union
     if isinstance(timestamp, Integral):
         return timestamp
     if isinstance(timestamp, (bytes, str)):
-        nanos = _parse_time_string(_get_unicode(timestamp))
+        text = _get_unicode(timestamp)
+        try:
+            parsed = parse_rfc3339(text)
+        except ValueError:
+            raise InvalidPointError(f"time {text!r} is not a valid date") from None
+        nanos = _parse_time_fallback(text) if parsed is None else parsed
     elif isinstance(timestamp, datetime):
         if timestamp.tzinfo is None:
             timestamp = timestamp.replace(tzinfo=timezone.utc)
@@ -184,9 +189,8 @@ def parse_rfc3339(text: str, strict: bool = False) -> Optional[int]:
     m = (_STRICT_TIME_RE if strict else _TIME_RE).match(text)
     if m is None:
         return None
-    year, month, day, hour, minute, second, fraction, offset = m.groups()
-    fields = (int(part or 0) for part in (year, month, day, hour, minute, second))
-    stamp = datetime(*fields, tzinfo=timezone.utc)
+    y, mo, d, h, mi, s, fraction, offset = m.groups()
+    stamp = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tzinfo=timezone.utc)
     nanos = _to_nanos(stamp)
     if fraction:
         nanos += int(fraction[:9].ljust(9, "0"))
@@ -198,14 +202,8 @@ def parse_rfc3339(text: str, strict: bool = False) -> Optional[int]:
     return nanos
 
 
-def _parse_time_string(text: str) -> int:
-    """Nanoseconds of a point's time string; dateutil, if installed, reads what the parser cannot."""
-    try:
-        nanos = parse_rfc3339(text)
-    except ValueError:
-        raise InvalidPointError(f"time {text!r} is not a valid date") from None
-    if nanos is not None:
-        return nanos
+def _parse_time_fallback(text: str) -> int:
+    """Nanoseconds of a point's time that :func:`parse_rfc3339` cannot read, by dateutil if installed."""
     try:
         # Imported by name: optional (influxdb-python's own parser) and without type information.
         parser = importlib.import_module("dateutil.parser")
