@@ -1,4 +1,4 @@
-"""A v2 test server: InfluxDB 2.x's API over a real InfluxQL engine, for tests.
+"""Test servers: InfluxDB 2.x's API, and InfluxDB 3's, over a real InfluxQL engine.
 
 No InfluxDB 2.x binary is needed: the control plane (orgs, buckets, tokens,
 DBRP mappings, v1 authorizations, users, delete, tasks) is emulated in Python
@@ -10,190 +10,20 @@ InfluxQL is that engine), which stores and queries the points::
     with V2TestServer() as srv:
         client = InfluxDBClient(url=srv.url, token=srv.token, org=srv.org)
 
+:class:`V3TestServer` does the same for InfluxDB 3 Core, Enterprise and Cloud
+Dedicated (``flavour=``), with 3.x's catalog rules, errors and answer shapes.
+
 Pytest users add ``pytest_plugins = ["influx_compat.testing.pytest_plugin"]``
-for the fixtures ``v2_server_session``, ``v2_server`` and ``v2_env``;
-``python -m influx_compat.testing`` serves one until Ctrl-C.
+for the fixtures ``v2_server_session``, ``v2_server``, ``v2_env`` and their
+``v3_*`` counterparts; ``python -m influx_compat.testing [--flavour ...]``
+serves one until Ctrl-C.
 """
 
 from __future__ import annotations
 
-import secrets
-from typing import Any, Dict, List, Optional
-
-from influx_compat.testing._engine import Engine, EngineNotFoundError, free_port
-from influx_compat.testing._server import App, RequestRecord, serve
-from influx_compat.testing._state import new_id, now, operator_permissions, version_tuple
+from influx_compat.testing._engine import EngineNotFoundError
+from influx_compat.testing._http import RequestRecord
+from influx_compat.testing._v2_testserver import V2TestServer
 from influx_compat.testing._v3_testserver import V3TestServer
 
 __all__ = ["V2TestServer", "V3TestServer", "EngineNotFoundError", "RequestRecord"]
-
-
-class V2TestServer:
-    """An InfluxDB 2.x look-alike on 127.0.0.1, onboarded with one org, bucket and operator token.
-
-    :param version: the 2.x version it impersonates (``X-Influxdb-Version``,
-        virtual DBRP mappings from 2.4, ``Bearer`` tokens from 2.1, password rules)
-    :param virtual_dbrps: force virtual DBRP mappings on or off (None: by version)
-    :param org: name of the setup organization
-    :param bucket: name of the setup bucket
-    :param username: setup user
-    :param password: setup user's password
-    :param token: the operator token (generated when None)
-    :param port: HTTP port (0: a free one)
-    """
-
-    def __init__(
-        self,
-        version: str = "2.7.10",
-        virtual_dbrps: Optional[bool] = None,
-        org: str = "test-org",
-        bucket: str = "default",
-        username: str = "admin",
-        password: str = "adminpassword",
-        token: Optional[str] = None,
-        port: int = 0,
-    ) -> None:
-        self.version = version.lstrip("v")
-        if virtual_dbrps is None:
-            virtual_dbrps = version_tuple(self.version) >= (2, 4)
-        self.virtual_dbrps = virtual_dbrps
-        self.org = org
-        self.bucket = bucket
-        self.username = username
-        self.password = password
-        self.token = token or secrets.token_urlsafe(48)
-        self.port = port
-        self.host = "127.0.0.1"
-        self.org_id = ""
-        self.bucket_id = ""
-        self.engine = Engine()
-        self.app: Optional[App] = None
-        self._http: Any = None
-        self._baseline: Dict[str, List[str]] = {}
-
-    # -- lifecycle -----------------------------------------------------------
-
-    def start(self) -> V2TestServer:
-        self.engine.start()
-        try:
-            self.app = App(self.engine, self.version, self.virtual_dbrps)
-            self.app.onboard = self._onboard  # type: ignore[attr-defined]
-            self._onboard(self.username, self.password, self.org, self.bucket, 0, self.token)
-            self._remember_baseline()
-            self._http = serve(self.app, self.port or free_port())
-            self.port = self._http.server_address[1]
-        except BaseException:
-            self.engine.stop()
-            raise
-        return self
-
-    def stop(self) -> None:
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._http = None
-        self.engine.stop()
-
-    def __enter__(self) -> V2TestServer:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    # -- facts ---------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def engine_url(self) -> str:
-        return self.engine.url
-
-    @property
-    def requests(self) -> List[RequestRecord]:
-        """Every request served since start or the last reset, in order."""
-        assert self.app is not None
-        with self.app.records_lock:
-            return list(self.app.records)
-
-    def env(self) -> Dict[str, str]:
-        """The environment a client needs: INFLUX_HOST, INFLUX_TOKEN, INFLUX_ORG."""
-        return {"INFLUX_HOST": self.url, "INFLUX_TOKEN": self.token, "INFLUX_ORG": self.org}
-
-    # -- state -----------------------------------------------------------------
-
-    def _onboard(
-        self,
-        username: str,
-        password: Optional[str],
-        org_name: str,
-        bucket_name: str,
-        retention: int,
-        token: Optional[str],
-    ) -> Dict[str, Any]:
-        from influx_compat.testing._routes_v2 import V2Routes
-
-        assert self.app is not None
-        state = self.app.state
-        with state.lock:
-            user = {"id": new_id(), "name": username, "status": "active", "password": password}
-            org = {
-                "id": new_id(),
-                "name": org_name,
-                "description": "",
-                "createdAt": now(),
-                "updatedAt": now(),
-            }
-            state.users[user["id"]] = user
-            state.orgs[org["id"]] = org
-            routes = V2Routes(self.app)
-            shard = state.retention([{"everySeconds": retention}] if retention else [])[1]
-            bucket = routes.create_bucket(org["id"], bucket_name, retention, shard)
-            routes.create_bucket(org["id"], "_monitoring", 7 * 86400, 86400, btype="system")
-            routes.create_bucket(org["id"], "_tasks", 3 * 86400, 86400, btype="system")
-            auth = {
-                "id": new_id(),
-                "token": token or secrets.token_urlsafe(48),
-                "status": "active",
-                "description": f"{username}'s Token",
-                "orgID": org["id"],
-                "userID": user["id"],
-                "permissions": operator_permissions(),
-                "createdAt": now(),
-                "updatedAt": now(),
-            }
-            state.auths[auth["id"]] = auth
-        if not self.org_id:
-            self.org_id, self.bucket_id = org["id"], bucket["id"]
-        return {
-            "user": {k: v for k, v in user.items() if k != "password"},
-            "org": org,
-            "bucket": routes._bucket_json(bucket),
-            "auth": {k: v for k, v in auth.items() if not k.startswith("_")},
-        }
-
-    def _remember_baseline(self) -> None:
-        assert self.app is not None
-        state = self.app.state
-        self._baseline = {
-            name: list(getattr(state, name))
-            for name in ("orgs", "users", "buckets", "dbrps", "auths", "legacy", "tasks")
-        }
-
-    def reset(self) -> None:
-        """Back to just after setup: only the setup org, user, buckets and token remain."""
-        assert self.app is not None
-        state = self.app.state
-        with state.lock:
-            for bucket_id in [b for b in state.buckets if b not in self._baseline["buckets"]]:
-                self.engine.execute(f'DROP DATABASE "b_{bucket_id}"')
-                del state.buckets[bucket_id]
-            for name in ("orgs", "users", "dbrps", "auths", "legacy", "tasks"):
-                store = getattr(state, name)
-                for key in [k for k in store if k not in self._baseline[name]]:
-                    del store[key]
-            setup_bucket = state.buckets[self.bucket_id]
-            self.engine.execute("DROP SERIES FROM /.*/", f"b_{setup_bucket['id']}")
-        with self.app.records_lock:
-            self.app.records.clear()

@@ -120,7 +120,9 @@ class Engine:
                 fh.write(_CONFIG.format(root=self.root, http_port=self.http_port, rpc_port=rpc_port))
             log = open(os.path.join(self.root, "influxd.log"), "ab")
             self.process = subprocess.Popen(
-                [binary, "run", "-config", config], stdout=log, stderr=subprocess.STDOUT,
+                [binary, "run", "-config", config],
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
             log.close()
@@ -190,6 +192,8 @@ class Engine:
 
     def write(self, body: bytes, db: str, precision: str) -> requests.Response:
         return self.session.post(
-            self.url + "/write", params={"db": db, "rp": "autogen", "precision": precision},
-            data=body, timeout=120,
+            self.url + "/write",
+            params={"db": db, "rp": "autogen", "precision": precision},
+            data=body,
+            timeout=120,
         )

@@ -15,8 +15,11 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+import requests
+
 from influx_compat._influxql import Token, split_statements, tokenize, unquote_ident
 from influx_compat._influxql import quote_ident as qi
+from influx_compat.testing._routes_common import V2Context
 from influx_compat.testing._state import ApiError, allowed, engine_db
 
 __all__ = ["QueryRunner", "ParseError"]
@@ -55,17 +58,27 @@ _NOT_IMPLEMENTED: List[Tuple[Tuple[str, ...], str]] = [
     (("SHOW", "MEASUREMENT", "CARDINALITY"), "SHOW MEASUREMENT CARDINALITY"),
     (("SHOW", "SERIES", "CARDINALITY"), "SHOW SERIES CARDINALITY"),
 ]
-_END_OF_SOURCES = {"WHERE", "GROUP", "ORDER", "LIMIT", "OFFSET", "SLIMIT", "SOFFSET", "FILL", "TZ",
-                   "WITH", "INTO"}
+_END_OF_SOURCES = {
+    "WHERE",
+    "GROUP",
+    "ORDER",
+    "LIMIT",
+    "OFFSET",
+    "SLIMIT",
+    "SOFFSET",
+    "FILL",
+    "TZ",
+    "WITH",
+    "INTO",
+}
 
 
 class QueryRunner:
     """Runs one /query request for one authorization."""
 
-    def __init__(self, app: Any, auth: Dict[str, Any], form: Dict[str, str]) -> None:
-        self.app = app
-        self.state = app.state
-        self.engine = app.engine
+    def __init__(self, ctx: V2Context, auth: Dict[str, Any], form: Dict[str, str]) -> None:
+        self.state = ctx.state
+        self.engine = ctx.engine
         self.auth = auth
         self.org_id = auth["orgID"]
         self.db = form.get("db") or None
@@ -161,7 +174,8 @@ class QueryRunner:
     def _readable(self, mapping: Dict[str, Any]) -> bool:
         bucket_id = mapping["bucketID"]
         return allowed(self.auth, "read", "buckets", self.org_id, bucket_id) or allowed(
-            self.auth, "write", "buckets", self.org_id, bucket_id)
+            self.auth, "write", "buckets", self.org_id, bucket_id
+        )
 
     def _mapping(self, db: Optional[str], rp: Optional[str]) -> Dict[str, Any]:
         with self.state.lock:
@@ -213,12 +227,13 @@ class QueryRunner:
                         db_tok, rp_tok, m_tok = names
                     else:
                         db_tok, rp_tok, m_tok = None, names[0], names[1]
+                    assert m_tok is not None  # a name ends every source
                     db = unquote_ident(db_tok.text) if db_tok is not None else default_db
                     rp = unquote_ident(rp_tok.text) if rp_tok is not None else None
                     if db_tok is None and rp is None:
                         rp = default_rp
                     mapping = self._mapping(db, rp if rp else (default_rp if db == default_db else None))
-                    target = f"{qi(engine_db(mapping['bucketID']))}.\"autogen\".{m_tok.text}"
+                    target = f'{qi(engine_db(mapping["bucketID"]))}."autogen".{m_tok.text}'
                     first, last = sig_index[parts[0]], sig_index[parts[-1]]
                     out[first] = target
                     for k in range(first + 1, last + 1):
@@ -257,13 +272,18 @@ class QueryRunner:
         if not db:
             raise ApiError("invalid", "database name required")
         with self.state.lock:
-            rows = [[m["retention_policy"], "0s", "168h0m0s", 1, m["default"]]
-                    for m in self.state.mappings(self.org_id)
-                    if m["database"] == db and self._readable(m)]
+            rows = [
+                [m["retention_policy"], "0s", "168h0m0s", 1, m["default"]]
+                for m in self.state.mappings(self.org_id)
+                if m["database"] == db and self._readable(m)
+            ]
         if not rows:
             raise ApiError("not found", f"database not found: {db}")
-        return {"series": [{"columns": ["name", "duration", "shardGroupDuration", "replicaN",
-                                        "default"], "values": rows}]}
+        return {
+            "series": [
+                {"columns": ["name", "duration", "shardGroupDuration", "replicaN", "default"], "values": rows}
+            ]
+        }
 
 
 def _all_to(words: Tuple[str, ...]) -> bool:
@@ -284,14 +304,14 @@ def _has_into(toks: List[Token]) -> bool:
 
 def _strip_parse_prefix(message: str) -> str:
     prefix = "error parsing query: "
-    return message[len(prefix):] if message.startswith(prefix) else message
+    return message[len(prefix) :] if message.startswith(prefix) else message
 
 
 def _line(obj: Any) -> bytes:
     return (json.dumps(obj, separators=(",", ":")) + "\n").encode()
 
 
-def _engine_chunks(resp: Any) -> Iterator[Dict[str, Any]]:
+def _engine_chunks(resp: requests.Response) -> Iterator[Dict[str, Any]]:
     try:
         for raw in resp.iter_lines():
             if not raw:

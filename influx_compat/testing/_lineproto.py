@@ -28,7 +28,7 @@ def _split_unescaped(text: str, sep: str) -> List[str]:
     while i < len(text):
         c = text[i]
         if c == "\\" and i + 1 < len(text):
-            current.append(text[i:i + 2])
+            current.append(text[i : i + 2])
             i += 2
             continue
         if c == '"':
@@ -69,7 +69,7 @@ def _sections(line: str) -> Optional[List[str]]:
     fields = line[start:i]
     if i >= n:
         return [key, fields]
-    return [key, fields, line[i + 1:]]
+    return [key, fields, line[i + 1 :]]
 
 
 def check_line(line: str, precision_factor: int = 1) -> Optional[str]:
@@ -115,8 +115,10 @@ def check_line(line: str, precision_factor: int = 1) -> Optional[str]:
                 return "invalid number"
             if not -(2**63) <= int(value[:-1]) < 2**63:
                 number = value[:-1]
-                return (f'unable to parse integer {number}: strconv.ParseInt: parsing "{number}": '
-                        "value out of range")
+                return (
+                    f'unable to parse integer {number}: strconv.ParseInt: parsing "{number}": '
+                    "value out of range"
+                )
             continue
         if value.endswith("u"):
             if not _UINT_RE.match(value):

@@ -1,129 +1,28 @@
-"""The HTTP side of the v2 test server: InfluxDB 2.x's routes over the engine."""
+"""The v2 test server's application: dispatch, 1.x and 2.x credentials, writes and ``/query``.
+
+The management routes live in one module per resource (see :mod:`._routes_v2`);
+the values and the socket server in :mod:`._http` and :mod:`._httpd`.
+"""
 
 from __future__ import annotations
 
 import base64
-import gzip
-import json
 import re
 import struct
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Protocol, Tuple, Union
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, Dict, List, Tuple
 
 from influx_compat.testing import _influxql_engine as iql
 from influx_compat.testing._engine import Engine
+from influx_compat.testing._http import Request, RequestRecord, Response, Route, error_response, json_response
 from influx_compat.testing._lineproto import check_body
-from influx_compat.testing._state import (
-    ApiError,
-    State,
-    allowed,
-    engine_db,
-    now,
-    version_tuple,
-)
+from influx_compat.testing._msgpack import Ext, packb
+from influx_compat.testing._rfc3339 import parse_rfc3339
+from influx_compat.testing._routes_common import V2Context, v2_auth
+from influx_compat.testing._routes_v2 import v2_routes
+from influx_compat.testing._state import ApiError, State, allowed, engine_db, now, version_tuple
 
-__all__ = ["App", "HttpApp", "Request", "Response", "RequestRecord", "serve"]
-
-
-class RequestRecord(NamedTuple):
-    """One request the server received (body as sent, before gunzip)."""
-
-    method: str
-    path: str
-    query: Dict[str, List[str]]
-    headers: Dict[str, str]
-    body: bytes
-
-
-class Request:
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        query: Dict[str, List[str]],
-        headers: Dict[str, str],
-        body: bytes,
-        raw_query: Optional[str] = None,
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.query = query
-        self.headers = headers
-        self.raw_body = body
-        self.raw_query = raw_query  # the URL's query string as sent; None when the URL has no "?"
-        self._body: Optional[bytes] = None
-
-    def header(self, name: str) -> Optional[str]:
-        for k, v in self.headers.items():
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    @property
-    def body(self) -> bytes:
-        """The body, gunzipped when the client said so."""
-        if self._body is None:
-            encoding = (self.header("Content-Encoding") or "").lower()
-            if encoding in ("gzip", "x-gzip"):
-                try:
-                    self._body = gzip.decompress(self.raw_body)
-                except (OSError, EOFError):
-                    raise ApiError(
-                        "internal error", "An internal error has occurred - check server logs"
-                    ) from None
-            else:
-                self._body = self.raw_body
-        return self._body
-
-    def param(self, name: str) -> Optional[str]:
-        values = self.query.get(name)
-        return values[0] if values else None
-
-    def form(self) -> Dict[str, str]:
-        """URL parameters and form-encoded body values, as Go's FormValue sees them."""
-        merged = {k: v[0] for k, v in self.query.items() if v}
-        ctype = (self.header("Content-Type") or "").split(";")[0].strip().lower()
-        if self.method == "POST" and ctype == "application/x-www-form-urlencoded":
-            for k, v in parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True).items():
-                merged.setdefault(k, v[0])
-        return merged
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body or b"null")
-        except ValueError as exc:
-            raise ApiError("invalid", f"error decoding json body: {exc}") from None
-
-
-class Response:
-    def __init__(
-        self,
-        status: int,
-        body: Union[bytes, Iterable[bytes]] = b"",
-        content_type: Optional[str] = None,
-        headers: Optional[Dict[str, str]] = None,
-    ):
-        self.status = status
-        self.body = body
-        self.content_type = content_type
-        self.headers = headers or {}
-
-
-def json_response(status: int, obj: Any, pretty: bool = True) -> Response:
-    text = json.dumps(obj, indent=2) if pretty else json.dumps(obj, separators=(",", ":"))
-    text += "\n"
-    return Response(status, text.encode(), "application/json; charset=utf-8")
-
-
-def error_response(err: ApiError) -> Response:
-    resp = json_response(err.status, {"code": err.code, "message": err.message}, pretty=False)
-    resp.headers["X-Platform-Error-Code"] = err.code
-    return resp
-
-
-Route = Callable[[Request], Response]
+__all__ = ["App"]
 
 
 class App:
@@ -134,6 +33,7 @@ class App:
         self.version = version if version.startswith("v") else "v" + version
         self.vtuple = version_tuple(version)
         self.state = State(virtual_dbrps)
+        self.ctx = V2Context(self.state, engine, self.vtuple)
         self.base_headers = {"X-Influxdb-Build": "OSS", "X-Influxdb-Version": self.version}
         self.records: List[RequestRecord] = []
         self.records_lock = threading.Lock()
@@ -144,9 +44,6 @@ class App:
     # -- dispatch ------------------------------------------------------------
 
     def _route_table(self) -> List[Tuple[str, str, Route]]:
-        from influx_compat.testing import _routes_v2 as v2
-
-        api = v2.V2Routes(self)
         table: List[Tuple[str, str, Route]] = [
             ("GET", "/ping", self.ping),
             ("HEAD", "/ping", self.ping),
@@ -157,7 +54,7 @@ class App:
             ("POST", "/query", self.v1_query),
             ("POST", "/api/v2/write", self.v2_write),
         ]
-        return table + api.table()
+        return table + v2_routes(self.ctx)
 
     def handle(self, req: Request) -> Response:
         with self.records_lock:
@@ -165,14 +62,14 @@ class App:
                 RequestRecord(req.method, req.path, req.query, dict(req.headers), req.raw_body)
             )
         try:
-            methods = []
+            methods: List[str] = []
             for method, pattern, func in self.routes:
                 match = pattern.match(req.path)
                 if match is None:
                     continue
                 methods.append(method)
                 if method == req.method:
-                    req.match = match  # type: ignore[attr-defined]
+                    req.match = match
                     return func(req)
             if methods:
                 raise ApiError("method not allowed", "allow: " + ", ".join(sorted(set(methods))))
@@ -181,20 +78,6 @@ class App:
             return error_response(err)
 
     # -- auth ----------------------------------------------------------------
-
-    def v2_auth(self, req: Request) -> Dict[str, Any]:
-        """The authorization of a /api/v2 request (Token, or Bearer from 2.1)."""
-        header = req.header("Authorization") or ""
-        scheme, _, token = header.partition(" ")
-        ok_schemes = ("token", "bearer") if self.vtuple >= (2, 1) else ("token",)
-        if scheme.lower() in ok_schemes and token:
-            with self.state.lock:
-                auth = self.state.auth_by_token(token.strip())
-            if auth is not None:
-                if auth.get("status", "active") != "active":
-                    raise ApiError("forbidden", "token is inactive")
-                return auth
-        raise ApiError("unauthorized", "unauthorized access")
 
     def v1_auth(self, req: Request) -> Dict[str, Any]:
         """1.x credentials on /write and /query: u/p, ``Token x``, Basic; v1 auths, then tokens."""
@@ -256,7 +139,7 @@ class App:
     # -- writes ------------------------------------------------------------------
 
     def v2_write(self, req: Request) -> Response:
-        auth = self.v2_auth(req)
+        auth = v2_auth(self.ctx, req)
         precision = req.param("precision") or "ns"
         if precision not in ("ns", "us", "ms", "s"):
             raise ApiError("invalid", "invalid precision; valid precision units are ns, us, ms, and s")
@@ -322,7 +205,7 @@ class App:
         auth = self.v1_auth(req)
         if not q:
             return json_response(200, {}, pretty=False)
-        runner = iql.QueryRunner(self, auth, form)
+        runner = iql.QueryRunner(self.ctx, auth, form)
         if form.get("chunked") == "true":
             return Response(200, runner.chunked(q), "application/json")
         try:
@@ -336,24 +219,19 @@ class App:
         return json_response(200, {"results": results}, pretty=False)
 
 
-def _msgpack_results(results: Any, timestamps: bool) -> bytes:
+def _msgpack_results(results: List[Dict[str, Any]], timestamps: bool) -> bytes:
     """A /query answer as 2.x encodes it in MessagePack.
 
     Like JSON but without ``omitempty``: every result has ``series`` (an empty
     list when there is none) and every series ``values``; without ``epoch``
     the times are MessagePack timestamps (extension type 5), not strings.
     """
-    try:
-        import msgpack
-    except ImportError as exc:  # pragma: no cover - msgpack comes with the test extra
-        raise ApiError("internal error", "the test server needs msgpack to answer MessagePack") from exc
-    from influx_compat.testing._routes_v2 import _parse_rfc3339
 
-    def stamp(text: Any) -> Any:
-        if not isinstance(text, str):
-            return text
-        ns = _parse_rfc3339(text, "time")
-        return msgpack.ExtType(5, struct.pack(">QI", ns // 10**9, ns % 10**9))
+    def stamp(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        ns = parse_rfc3339(value)
+        return Ext(5, struct.pack(">QI", ns // 10**9, ns % 10**9))
 
     out = []
     for result in results:
@@ -367,95 +245,4 @@ def _msgpack_results(results: Any, timestamps: bool) -> bytes:
                 series.append(row)
             result["series"] = series
         out.append(result)
-    return msgpack.packb({"results": out}, use_bin_type=True)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "influx_compat-testing"
-    server: _Server
-
-    def _serve(self) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body = self._read_chunked()
-        else:
-            body = self.rfile.read(length) if length else b""
-        headers = {k: v for k, v in self.headers.items()}
-        req = Request(
-            self.command,
-            parts.path,
-            parse_qs(parts.query, keep_blank_values=True),
-            headers,
-            body,
-            parts.query if "?" in self.path else None,
-        )
-        app = self.server.app
-        try:
-            resp = app.handle(req)
-        except Exception as exc:  # an emulator bug: answer like 2.x, keep serving
-            resp = error_response(ApiError("internal error", f"emulator error: {exc!r}"))
-        self.send_response(resp.status)
-        for k, v in app.base_headers.items():
-            self.send_header(k, v)
-        for k, v in resp.headers.items():
-            self.send_header(k, v)
-        if resp.content_type:
-            self.send_header("Content-Type", resp.content_type)
-        if isinstance(resp.body, bytes):
-            if resp.status != 204 and self.command != "HEAD":
-                self.send_header("Content-Length", str(len(resp.body)))
-            self.end_headers()
-            if resp.status != 204 and self.command != "HEAD":
-                self.wfile.write(resp.body)
-            return
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        for chunk in resp.body:
-            if chunk:
-                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
-                self.wfile.flush()
-        self.wfile.write(b"0\r\n\r\n")
-
-    def _read_chunked(self) -> bytes:
-        out = []
-        while True:
-            size = int(self.rfile.readline().strip().split(b";")[0], 16)
-            if size == 0:
-                self.rfile.readline()
-                return b"".join(out)
-            out.append(self.rfile.read(size))
-            self.rfile.readline()
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
-        pass
-
-
-class _HandlerWithOptions(_Handler):
-    do_OPTIONS = _Handler._serve
-
-
-class HttpApp(Protocol):
-    """What the HTTP machinery serves: headers sent on every answer, and one handler."""
-
-    base_headers: Dict[str, str]
-
-    def handle(self, req: Request) -> Response: ...
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    app: HttpApp
-
-
-def serve(app: HttpApp, port: int, options: bool = False) -> _Server:
-    """Start serving ``app`` on 127.0.0.1:port in a background thread (OPTIONS routed too if ``options``)."""
-    server = _Server(("127.0.0.1", port), _HandlerWithOptions if options else _Handler)
-    server.app = app
-    thread = threading.Thread(target=server.serve_forever, name="influx-v2-test-server", daemon=True)
-    thread.start()
-    return server
+    return packb({"results": out})

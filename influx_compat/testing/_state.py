@@ -19,10 +19,19 @@ class ApiError(Exception):
     """An answer in 2.x's error shape: ``{"code": code, "message": message}``."""
 
     STATUS = {
-        "internal error": 500, "not implemented": 501, "invalid": 400, "empty value": 400,
-        "unprocessable entity": 422, "conflict": 422, "not found": 404, "unavailable": 503,
-        "forbidden": 403, "too many requests": 429, "unauthorized": 401,
-        "method not allowed": 405, "request too large": 413,
+        "internal error": 500,
+        "not implemented": 501,
+        "invalid": 400,
+        "empty value": 400,
+        "unprocessable entity": 422,
+        "conflict": 422,
+        "not found": 404,
+        "unavailable": 503,
+        "forbidden": 403,
+        "too many requests": 429,
+        "unauthorized": 401,
+        "method not allowed": 405,
+        "request too large": 413,
     }
 
     def __init__(self, code: str, message: str) -> None:
@@ -125,8 +134,9 @@ class State:
         if name.startswith("_"):
             raise ApiError("invalid", f"bucket name {name} is invalid. Buckets may not start with underscore")
         if '"' in name:
-            raise ApiError("invalid", f"bucket name {name} is invalid. Bucket names may not include "
-                                      "quotation marks")
+            raise ApiError(
+                "invalid", f"bucket name {name} is invalid. Bucket names may not include quotation marks"
+            )
 
     @staticmethod
     def retention(rules: Any) -> Tuple[int, int]:
@@ -136,8 +146,9 @@ class State:
         if not isinstance(rules, list):
             raise ApiError("invalid", "retentionRules must be a list")
         if len(rules) > 1:
-            raise ApiError("unprocessable entity",
-                           "buckets cannot have more than one retention rule at this time")
+            raise ApiError(
+                "unprocessable entity", "buckets cannot have more than one retention rule at this time"
+            )
         rule = rules[0] or {}
         every = int(rule.get("everySeconds") or 0)
         shard = int(rule.get("shardGroupDurationSeconds") or 0)
@@ -174,21 +185,35 @@ class State:
                 db, rp, default = name, "autogen", True
             if (db, rp) in taken:
                 continue
-            virtual.append({"id": bucket["id"], "database": db, "retention_policy": rp,
-                            "default": default and db not in has_default, "virtual": True,
-                            "orgID": org_id, "bucketID": bucket["id"]})
+            virtual.append(
+                {
+                    "id": bucket["id"],
+                    "database": db,
+                    "retention_policy": rp,
+                    "default": default and db not in has_default,
+                    "virtual": True,
+                    "orgID": org_id,
+                    "bucketID": bucket["id"],
+                }
+            )
         return physical + virtual
 
-    def resolve(self, org_id: str, db: Optional[str], rp: Optional[str],
-                usable: Optional[Callable[[Dict[str, Any]], bool]] = None) -> Dict[str, Any]:
+    def resolve(
+        self,
+        org_id: str,
+        db: Optional[str],
+        rp: Optional[str],
+        usable: Optional[Callable[[Dict[str, Any]], bool]] = None,
+    ) -> Dict[str, Any]:
         """The mapping 2.x's /query and /write use for (db, rp); in-band error texts.
 
         :param usable: leaves out the mappings the caller may not use (as if absent)
         """
         if not db:
             raise ApiError("invalid", "database name required")
-        candidates = [m for m in self.mappings(org_id)
-                      if m["database"] == db and (usable is None or usable(m))]
+        candidates = [
+            m for m in self.mappings(org_id) if m["database"] == db and (usable is None or usable(m))
+        ]
         if not candidates:
             raise ApiError("not found", f"database not found: {db}")
         if rp:
@@ -220,8 +245,9 @@ def _is_id(value: str) -> bool:
     return len(value) == 16 and all(c in "0123456789abcdef" for c in value)
 
 
-def allowed(auth: Dict[str, Any], action: str, rtype: str, org_id: Optional[str],
-            rid: Optional[str] = None) -> bool:
+def allowed(
+    auth: Dict[str, Any], action: str, rtype: str, org_id: Optional[str], rid: Optional[str] = None
+) -> bool:
     """Whether an authorization grants ``action`` on a resource (2.x permission rules)."""
     if auth.get("status", "active") != "active":
         return False
@@ -242,9 +268,27 @@ def allowed(auth: Dict[str, Any], action: str, rtype: str, org_id: Optional[str]
 
 
 OPERATOR_TYPES = [
-    "authorizations", "buckets", "dashboards", "orgs", "sources", "tasks", "telegrafs", "users",
-    "variables", "scrapers", "secrets", "labels", "views", "documents", "notificationRules",
-    "notificationEndpoints", "checks", "dbrp", "notebooks", "annotations", "remotes",
+    "authorizations",
+    "buckets",
+    "dashboards",
+    "orgs",
+    "sources",
+    "tasks",
+    "telegrafs",
+    "users",
+    "variables",
+    "scrapers",
+    "secrets",
+    "labels",
+    "views",
+    "documents",
+    "notificationRules",
+    "notificationEndpoints",
+    "checks",
+    "dbrp",
+    "notebooks",
+    "annotations",
+    "remotes",
     "replications",
 ]
 

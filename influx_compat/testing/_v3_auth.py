@@ -15,7 +15,7 @@ import binascii
 from typing import Optional, Tuple
 from urllib.parse import parse_qsl
 
-from influx_compat.testing._server import Request
+from influx_compat.testing._http import Request
 
 __all__ = ["MalformedHeader", "core_token", "header_token_iox", "param_token"]
 

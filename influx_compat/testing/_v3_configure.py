@@ -13,11 +13,11 @@ on console.influxdata.com, the test server on its own port.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any, Dict, List, NoReturn, Optional, Tuple
 from urllib.parse import parse_qsl, unquote
 
-from influx_compat.testing._server import Request, Response
+from influx_compat.testing._http import Request, Response
+from influx_compat.testing._rfc3339 import parse_rfc3339
 from influx_compat.testing._v3_catalog import CatalogError, Database, db_name_error
 from influx_compat.testing._v3_http import Fail, V3Context, json_answer, json_request, parse_humantime, text
 
@@ -71,7 +71,7 @@ def _check_hard_delete(value: Optional[str]) -> None:
     if value is None or value in ("never", "now", "default"):
         return
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parse_rfc3339(value)
     except ValueError:
         raise Fail(text(400, "Cannot parse the timestamp: input contains invalid characters")) from None
 

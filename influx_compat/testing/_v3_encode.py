@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Dict, Iterator, List, Optional
 
 from influx_compat.testing._msgpack import packb
+from influx_compat.testing._rfc3339 import format_autosi
 
 __all__ = ["Series", "Result", "chunk_results", "encode_json", "encode_msgpack", "encode_csv", "EPOCHS"]
 
 _EPOCH_NS = {"ns": 1, "u": 10**3, "\u00b5": 10**3, "ms": 10**6}
 _EPOCH_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 EPOCHS = tuple(_EPOCH_NS) + tuple(_EPOCH_SECONDS)  # iox_v1_query_api/src/types.rs Precision (no `us`)
-_UNIX = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _I64_MAX = 2**63 - 1
 
 
@@ -45,19 +44,6 @@ class Result:
     series: List[Series] = field(default_factory=list)
     error: str = ""
     partial: bool = False
-
-
-def autosi(ns: int) -> str:
-    """RFC3339 with the fewest of 0/3/6/9 fraction digits that is exact, ``Z`` suffix."""
-    seconds, frac = divmod(ns, 10**9)
-    text = (_UNIX + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S")
-    if frac == 0:
-        return text + "Z"
-    if frac % 10**6 == 0:
-        return f"{text}.{frac // 10**6:03d}Z"
-    if frac % 10**3 == 0:
-        return f"{text}.{frac // 10**3:06d}Z"
-    return f"{text}.{frac:09d}Z"
 
 
 def _epoch(ns: int, epoch: str) -> int:
@@ -85,7 +71,7 @@ def _rows(series: Series, epoch: Optional[str], allow_inf: bool) -> List[List[An
     for row in series.values:
         out = [_value(v, allow_inf) for v in row]
         if series.timed and out and isinstance(out[0], int):
-            out[0] = autosi(out[0]) if epoch is None else _epoch(out[0], epoch)
+            out[0] = format_autosi(out[0]) if epoch is None else _epoch(out[0], epoch)
         rows.append(out)
     return rows
 

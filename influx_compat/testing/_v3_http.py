@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 from influx_compat.testing._engine import Engine
-from influx_compat.testing._server import Request, Response
+from influx_compat.testing._http import Request, Response
 from influx_compat.testing._v3_catalog import Catalog, Database
 
 __all__ = [

@@ -17,7 +17,7 @@ from typing import Callable, Dict, Iterator, List, Tuple, Union
 from urllib.parse import parse_qsl
 
 from influx_compat.testing._engine import Engine
-from influx_compat.testing._server import Request, Response
+from influx_compat.testing._http import Request, Response
 from influx_compat.testing._v3_catalog import Catalog, format_v1_duration
 from influx_compat.testing._v3_encode import (
     EPOCHS,

@@ -16,7 +16,7 @@ import threading
 import uuid
 from typing import Callable, Dict, List, Tuple
 
-from influx_compat.testing._server import Request, RequestRecord, Response
+from influx_compat.testing._http import Request, RequestRecord, Response
 from influx_compat.testing._v3_auth import MalformedHeader, core_token, header_token_iox, param_token
 from influx_compat.testing._v3_configure import ConfigureRoutes, ManagementRoutes
 from influx_compat.testing._v3_http import Fail, V3Context, json_answer, text

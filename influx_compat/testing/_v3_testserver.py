@@ -6,7 +6,8 @@ import secrets
 from typing import Any, Dict, List, Optional
 
 from influx_compat.testing._engine import Engine, free_port
-from influx_compat.testing._server import RequestRecord, _Server, serve
+from influx_compat.testing._http import RequestRecord
+from influx_compat.testing._httpd import HttpServer, serve
 from influx_compat.testing._v3_catalog import Catalog, Database, Limits
 from influx_compat.testing._v3_http import FLAVOURS, V3Context
 from influx_compat.testing._v3_server import V3App
@@ -69,7 +70,7 @@ class V3TestServer:
         self.cluster_id = secrets.token_hex(8)
         self.engine = Engine()
         self.app: Optional[V3App] = None
-        self._http: Optional[_Server] = None
+        self._http: Optional[HttpServer] = None
 
     # -- lifecycle -----------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import time
 from typing import Any, Dict, List, NoReturn, Optional, Tuple
 from urllib.parse import parse_qsl
 
-from influx_compat.testing._server import Request, Response
+from influx_compat.testing._http import Request, Response
 from influx_compat.testing._v3_auth import header_token_iox
 from influx_compat.testing._v3_catalog import CatalogError, WriteTxn, db_name_error, namespace_error
 from influx_compat.testing._v3_http import (

@@ -1,0 +1,143 @@
+"""The v2 test server: InfluxDB 2.x's API over a real InfluxQL engine, for tests."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, Dict, List, Optional
+
+from influx_compat.testing._engine import Engine, free_port
+from influx_compat.testing._http import RequestRecord
+from influx_compat.testing._httpd import HttpServer, serve
+from influx_compat.testing._routes_setup import onboard
+from influx_compat.testing._server import App
+from influx_compat.testing._state import version_tuple
+
+__all__ = ["V2TestServer"]
+
+
+class V2TestServer:
+    """An InfluxDB 2.x look-alike on 127.0.0.1, onboarded with one org, bucket and operator token.
+
+    :param version: the 2.x version it impersonates (``X-Influxdb-Version``,
+        virtual DBRP mappings from 2.4, ``Bearer`` tokens from 2.1, password rules)
+    :param virtual_dbrps: force virtual DBRP mappings on or off (None: by version)
+    :param org: name of the setup organization
+    :param bucket: name of the setup bucket
+    :param username: setup user
+    :param password: setup user's password
+    :param token: the operator token (generated when None)
+    :param port: HTTP port (0: a free one)
+    """
+
+    def __init__(
+        self,
+        version: str = "2.7.10",
+        virtual_dbrps: Optional[bool] = None,
+        org: str = "test-org",
+        bucket: str = "default",
+        username: str = "admin",
+        password: str = "adminpassword",
+        token: Optional[str] = None,
+        port: int = 0,
+    ) -> None:
+        self.version = version.lstrip("v")
+        if virtual_dbrps is None:
+            virtual_dbrps = version_tuple(self.version) >= (2, 4)
+        self.virtual_dbrps = virtual_dbrps
+        self.org = org
+        self.bucket = bucket
+        self.username = username
+        self.password = password
+        self.token = token or secrets.token_urlsafe(48)
+        self.port = port
+        self.host = "127.0.0.1"
+        self.org_id = ""
+        self.bucket_id = ""
+        self.engine = Engine()
+        self.app: Optional[App] = None
+        self._http: Optional[HttpServer] = None
+        self._baseline: Dict[str, List[str]] = {}
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self) -> V2TestServer:
+        self.engine.start()
+        try:
+            self.app = App(self.engine, self.version, self.virtual_dbrps)
+            setup = onboard(self.app.ctx, self.username, self.password, self.org, self.bucket, 0, self.token)
+            self.org_id, self.bucket_id = setup["org"]["id"], setup["bucket"]["id"]
+            self._remember_baseline()
+            self._http = serve(self.app, self.port or free_port())
+            self.port = self._http.server_address[1]
+        except BaseException:
+            self.engine.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._http = None
+        self.engine.stop()
+
+    def __enter__(self) -> V2TestServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- facts ---------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def engine_url(self) -> str:
+        return self.engine.url
+
+    @property
+    def requests(self) -> List[RequestRecord]:
+        """Every request served since start or the last reset, in order."""
+        assert self.app is not None
+        with self.app.records_lock:
+            return list(self.app.records)
+
+    def env(self) -> Dict[str, str]:
+        """The environment a client needs: INFLUX_HOST, INFLUX_TOKEN, INFLUX_ORG."""
+        return {"INFLUX_HOST": self.url, "INFLUX_TOKEN": self.token, "INFLUX_ORG": self.org}
+
+    # -- state -----------------------------------------------------------------
+
+    def _stores(self) -> Dict[str, Dict[str, Dict[str, Any]]]:
+        assert self.app is not None
+        state = self.app.state
+        return {
+            "orgs": state.orgs,
+            "users": state.users,
+            "buckets": state.buckets,
+            "dbrps": state.dbrps,
+            "auths": state.auths,
+            "legacy": state.legacy,
+            "tasks": state.tasks,
+        }
+
+    def _remember_baseline(self) -> None:
+        self._baseline = {name: list(store) for name, store in self._stores().items()}
+
+    def reset(self) -> None:
+        """Back to just after setup: only the setup org, user, buckets and token remain."""
+        assert self.app is not None
+        state = self.app.state
+        with state.lock:
+            for bucket_id in [b for b in state.buckets if b not in self._baseline["buckets"]]:
+                self.engine.execute(f'DROP DATABASE "b_{bucket_id}"')
+                del state.buckets[bucket_id]
+            for name, store in self._stores().items():
+                for key in [k for k in store if k not in self._baseline[name]]:
+                    del store[key]
+            setup_bucket = state.buckets[self.bucket_id]
+            self.engine.execute("DROP SERIES FROM /.*/", f"b_{setup_bucket['id']}")
+        with self.app.records_lock:
+            self.app.records.clear()
