@@ -68,37 +68,61 @@ def _msgpack_ext(code: int, data: bytes) -> Any:
 
 
 def _rfc3339_to_legacy(text: Any) -> Any:
-    """``2020-01-01T00:00:00.500Z`` (InfluxDB 3's AutoSi) as 5.3.2 showed it: ``...00.500000Z``."""
-    if not isinstance(text, str) or not text.endswith("Z") or len(text) < 20 or text[10] != "T":
+    """``2020-01-01T00:00:00.500Z`` (InfluxDB 3's AutoSi) as 5.3.2 showed it: ``...00.500000Z``.
+
+    The second's text is kept as it is (5.3.2's is ``isoformat()`` of the same
+    second); only the fraction is rounded to microseconds, and only a
+    rounding up into the next second needs the calendar.
+    """
+    if not isinstance(text, str) or len(text) < 20 or text[-1] != "Z" or text[10] != "T" or text[4] != "-":
         return text
+    if len(text) == 20:
+        return text  # whole seconds: 5.3.2 wrote no fraction either
+    fraction = text[20:-1]
+    if text[19] != "." or not fraction.isdigit():
+        return text
+    if len(fraction) <= 6:
+        micros = int(fraction) * 10 ** (6 - len(fraction))
+    else:
+        micros = round(int(fraction[:9].ljust(9, "0")) / 1000)
+        if micros >= 1_000_000:
+            return _next_second(text[:19])
+    return f"{text[:19]}.{micros:06d}Z" if micros else text[:19] + "Z"
+
+
+def _next_second(second: str) -> str:
     try:
-        whole = datetime(
-            int(text[0:4]),
-            int(text[5:7]),
-            int(text[8:10]),
-            int(text[11:13]),
-            int(text[14:16]),
-            int(text[17:19]),
-        )
+        whole = datetime.strptime(second, "%Y-%m-%dT%H:%M:%S")
     except ValueError:
-        return text
-    fraction = text[20:-1] if text[19] == "." else ""
-    if not fraction.isdigit() and fraction:
-        return text
-    seconds = (whole - datetime(1970, 1, 1)) // timedelta(seconds=1)
-    return _legacy_time(seconds, int(fraction.ljust(9, "0")[:9]) if fraction else 0)
+        return second + "Z"
+    return (whole + timedelta(seconds=1)).isoformat() + "Z"
 
 
 def legacy_times(answer: Dict[str, Any]) -> Dict[str, Any]:
-    """Rewrite the RFC3339 ``time`` column of a JSON answer as 5.3.2 showed times (in place)."""
+    """Rewrite the RFC3339 ``time`` column of a JSON answer as 5.3.2 showed times (in place).
+
+    3.x writes 0, 3, 6 or 9 fraction digits; the first three cases are
+    handled inline (one slice and one concatenation a row), the rest by
+    :func:`_rfc3339_to_legacy`.
+    """
+    convert = _rfc3339_to_legacy
     for result in answer.get("results", ()):
         for series in result.get("series", ()):
             columns = series.get("columns") or ()
             if not columns or columns[0] != "time":
                 continue
             for row in series.get("values", ()):
-                if row:
-                    row[0] = _rfc3339_to_legacy(row[0])
+                if not row:
+                    continue
+                text = row[0]
+                size = len(text) if type(text) is str else 0
+                if size == 24 and text[19] == ".":  # milliseconds
+                    row[0] = text[:19] + "Z" if text[20:23] == "000" else text[:23] + "000Z"
+                elif size == 27 and text[19] == ".":  # microseconds: 5.3.2's own form
+                    if text[20:26] == "000000":
+                        row[0] = text[:19] + "Z"
+                elif size != 20:
+                    row[0] = convert(text)
     return answer
 
 

@@ -218,8 +218,8 @@ class V2Backend:
 
     # -- databases and the rest ----------------------------------------------
 
-    def _statement(self, text: str) -> Dict[str, Any]:
-        answer: Dict[str, Any] = self.query(text, {}, "POST", False, 200)
+    def _statement(self, text: str, method: str = "POST") -> Dict[str, Any]:
+        answer: Dict[str, Any] = self.query(text, {}, method, False, 200)
         for result in answer.get("results", []):
             if isinstance(result.get("error"), str):
                 raise InfluxDBClientError(result["error"])
@@ -239,7 +239,7 @@ class V2Backend:
 
     def list_databases(self) -> List[Dict[str, str]]:
         if not self.transport.has_token:
-            answer = self._statement("SHOW DATABASES")
+            answer = self._statement("SHOW DATABASES", "GET")  # as 5.3.2 sent it
             rows: List[Dict[str, str]] = []
             for result in answer.get("results", []):
                 for series in result.get("series", []):

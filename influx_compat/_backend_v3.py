@@ -28,6 +28,7 @@ from influx_compat._databases_v3 import catalog_for
 from influx_compat._flavour import Flavour
 from influx_compat._influxql import Statement
 from influx_compat._management_v3 import ManagementV3
+from influx_compat._names_v3 import database_for
 from influx_compat._transport import Transport, error_message
 from influx_compat._writer import Destination
 from influx_compat.exceptions import (
@@ -39,12 +40,8 @@ from influx_compat.exceptions import (
     RejectedLine,
 )
 
-__all__ = ["V3Backend", "database_for", "check_database_name", "V3_TOKEN_HELP"]
+__all__ = ["V3Backend", "V3_TOKEN_HELP"]
 
-DEFAULT_POLICIES = ("", "autogen", "default")
-# core/data_types/src/namespace_name.rs: at most 64 characters of [A-Za-z0-9_-/];
-# influxdb3_server/src/http.rs: the first one alphanumeric, at most one '/'.
-_NAME_CHARS = re.compile(r"^[A-Za-z0-9_\-/]+$")
 _WRITE_LP_PRECISION = {"ns": "nanosecond", "us": "microsecond", "ms": "millisecond", "s": "second"}
 _TEXT_PLAIN = {"Content-Type": "text/plain; charset=utf-8"}
 V3_TOKEN_HELP = (
@@ -61,7 +58,10 @@ _SCHEMA_HINTS = (
         "InfluxDB 3 fixes a column's type at its first write, forever: write this field with the type "
         "it was first written with, or under a new name",
     ),
-    ("reserved column", "InfluxDB 3 reserves the column name 'time' for the timestamp: rename the tag or field"),
+    (
+        "reserved column",
+        "InfluxDB 3 reserves the column name 'time' for the timestamp: rename the tag or field",
+    ),
 )
 _LIMIT_HELP = (
     "InfluxDB 3 Core allows 5 databases (each 1.x retention policy other than autogen is a database "
@@ -69,40 +69,6 @@ _LIMIT_HELP = (
     "drop_retention_policy, drop_measurement), or use InfluxDB 3 Enterprise, whose limits are higher "
     "and can be raised at start-up"
 )
-
-
-def check_database_name(name: str) -> str:
-    """A 3.x database name, or an InfluxDBClientError naming 3.x's rules, raised before sending."""
-    problem = None
-    if not name or len(name) > 64:
-        problem = "it must have 1 to 64 characters"
-    elif not _NAME_CHARS.match(name):
-        problem = "it may hold only letters, digits, '_', '-' and one '/'"
-    elif not name[0].isalnum():
-        problem = "it must start with a letter or a digit"
-    elif name.count("/") > 1:
-        problem = "it may hold one '/' only, between the database and the retention policy"
-    if problem:
-        raise InfluxDBClientError(
-            f"database name {name!r} cannot be used on InfluxDB 3: {problem} (a 1.x retention policy "
-            "'rp' of database 'db' is the database 'db/rp')",
-            400,
-        )
-    return name
-
-
-def database_for(database: str, retention_policy: Optional[str]) -> str:
-    """The 3.x database of a 1.x database and retention policy, validated."""
-    rp = (retention_policy or "").lower()
-    if rp in DEFAULT_POLICIES:
-        return check_database_name(database)
-    if "/" in database or "/" in rp:
-        raise InfluxDBClientError(
-            f"database {database!r} with retention policy {retention_policy!r}: InfluxDB 3 names a "
-            "retention policy's database 'db/rp', so neither may hold '/'",
-            400,
-        )
-    return check_database_name(f"{database}/{rp}")
 
 
 class V3Backend:
@@ -117,7 +83,9 @@ class V3Backend:
         self.flavour = flavour
         self.transport = transport
         self.settings = settings
-        self.management = ManagementV3(self, flavour, catalog_for(flavour, settings, transport, self.exists))
+        self.management = ManagementV3(
+            self.run, flavour, catalog_for(flavour, settings, transport, self.exists, self.show_databases)
+        )
 
     # -- names ---------------------------------------------------------------
 
@@ -243,6 +211,11 @@ class V3Backend:
             raise InfluxDBClientError(error)
         result: Dict[str, Any] = (answer.get("results") or [{}])[0]
         return result
+
+    def show_databases(self) -> List[str]:
+        """The database names of ``SHOW DATABASES`` (3 Core/Enterprise), in the catalog's order."""
+        result = self.run("SHOW DATABASES", None)
+        return [str(v[0]) for series in result.get("series", []) for v in series.get("values", [])]
 
     def exists(self, database: str) -> bool:
         """Whether a database answers queries (Dedicated/Clustered: no other way without the console)."""

@@ -66,10 +66,15 @@ def _limit_or(transport: Transport, response: Any) -> Exception:
 
 
 class ConfigureApi(Catalog):
-    """3 Core and Enterprise: the configure API of the server."""
+    """3 Core and Enterprise: the configure API of the server.
 
-    def __init__(self, transport: Transport) -> None:
+    :param show_databases: the names ``SHOW DATABASES`` answers, in the catalog's
+        (creation) order, which 1.x's retention policy listings keep
+    """
+
+    def __init__(self, transport: Transport, show_databases: Callable[[], List[str]]) -> None:
         self.transport = transport
+        self.show_databases = show_databases
 
     def _call(
         self,
@@ -88,10 +93,7 @@ class ConfigureApi(Catalog):
         )
 
     def names(self) -> List[str]:
-        response = self._call("GET", "database", params={"format": "json"})
-        if response.status_code != 200:
-            raise self.transport.error_for(response)
-        return [str(row.get("iox::database", "")) for row in response.json()]
+        return self.show_databases()
 
     @staticmethod
     def _body(name: str, seconds: int) -> Dict[str, Any]:
@@ -219,11 +221,15 @@ class NoCatalog(Catalog):
 
 
 def catalog_for(
-    flavour: Flavour, settings: Settings, transport: Transport, exists: Callable[[str], bool]
+    flavour: Flavour,
+    settings: Settings,
+    transport: Transport,
+    exists: Callable[[str], bool],
+    show_databases: Callable[[], List[str]],
 ) -> Catalog:
     """The catalog of a 3.x flavour: the server's configure API, or the Management API if configured."""
     if not flavour.iox:
-        return ConfigureApi(transport)
+        return ConfigureApi(transport, show_databases)
     management: ManagementSettings = settings.management
     base = management.url
     if flavour is Flavour.DEDICATED and management.account_id and management.cluster_id:

@@ -180,8 +180,15 @@ class Management:
             raise InfluxDBClientError("retention policy duration must be greater than the shard duration")
         return every, shard
 
-    def create_retention_policy(self, name: str, database: str, duration: Any, replication: Any = None,
-                                default: bool = False, shard_duration: Any = None) -> None:
+    def create_retention_policy(
+        self,
+        name: str,
+        database: str,
+        duration: Any,
+        replication: Any = None,
+        default: bool = False,
+        shard_duration: Any = None,
+    ) -> None:
         """Bucket ``db/name`` (``db`` for autogen) with the expiry, plus its DBRP mapping."""
         name = self._rp_name(name)
         every, shard = self._durations(duration, shard_duration)
@@ -213,12 +220,22 @@ class Management:
             self.api.update_dbrp(mapping["id"], default=True)
         self.resolver.forget(database)
 
-    def alter_retention_policy(self, name: str, database: str, duration: Any = None,
-                               replication: Any = None, default: bool = False,
-                               shard_duration: Any = None) -> None:
+    def alter_retention_policy(
+        self,
+        name: str,
+        database: str,
+        duration: Any = None,
+        replication: Any = None,
+        default: bool = False,
+        shard_duration: Any = None,
+    ) -> None:
         """Change a policy's bucket expiry / shard duration and its mapping's default flag."""
-        if duration in (None, "") and shard_duration in (None, "") and replication in (None, "") \
-                and not default:
+        if (
+            duration in (None, "")
+            and shard_duration in (None, "")
+            and replication in (None, "")
+            and not default
+        ):
             raise parse_error("found EOF, expected DURATION, REPLICATION, SHARD, DEFAULT")
         every, shard = self._durations(duration, shard_duration)
         mapping = BucketResolver.pick(self._existing_mappings(database), name)
@@ -244,8 +261,11 @@ class Management:
             return None  # 1.x: dropping a missing policy (or one of a missing database) is fine
         if not mapping.get("virtual"):
             self.api.delete_dbrp(mapping["id"])
-        users = [m for m in self.api.dbrps(bucketID=mapping["bucketID"])
-                 if (m.get("database"), m.get("retention_policy")) != (database, name)]
+        users = [
+            m
+            for m in self.api.dbrps(bucketID=mapping["bucketID"])
+            if (m.get("database"), m.get("retention_policy")) != (database, name)
+        ]
         if not users:
             self.api.delete_bucket(mapping["bucketID"])
         self.resolver.forget(database)
@@ -262,15 +282,22 @@ class Management:
             seen.add(rp)
             bucket = self.api.get_bucket(m["bucketID"]) or {}
             every, shard = _bucket_retention(bucket)
-            rows.append({"name": rp, "duration": format_duration(every),
-                         "shardGroupDuration": format_duration(shard or _default_shard(every)),
-                         "replicaN": 1, "default": bool(m.get("default"))})
+            rows.append(
+                {
+                    "name": rp,
+                    "duration": format_duration(every),
+                    "shardGroupDuration": format_duration(shard or default_shard(every)),
+                    "replicaN": 1,
+                    "default": bool(m.get("default")),
+                }
+            )
         return rows
 
     # -- measurements and series -------------------------------------------
 
-    def _delete(self, database: Optional[str], sources: Optional[List[str]], where: Optional[str],
-                allow_time: bool) -> None:
+    def _delete(
+        self, database: Optional[str], sources: Optional[List[str]], where: Optional[str], allow_time: bool
+    ) -> None:
         if not database:
             raise InfluxDBClientError("database name required")
         try:
@@ -289,12 +316,14 @@ class Management:
     def drop_measurement(self, measurement: str, database: Optional[str]) -> None:
         self._delete(database, [measurement], None, allow_time=False)
 
-    def drop_series(self, database: Optional[str], sources: Optional[List[str]],
-                    where: Optional[str]) -> None:
+    def drop_series(
+        self, database: Optional[str], sources: Optional[List[str]], where: Optional[str]
+    ) -> None:
         self._delete(database, sources, where, allow_time=False)
 
-    def delete_points(self, database: Optional[str], sources: Optional[List[str]],
-                      where: Optional[str]) -> None:
+    def delete_points(
+        self, database: Optional[str], sources: Optional[List[str]], where: Optional[str]
+    ) -> None:
         self._delete(database, sources, where, allow_time=True)
 
     def _show_across_policies(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
@@ -304,8 +333,14 @@ class Management:
         """
         args = statement.args
         database: str = args.get("database") or params.get("db") or ""
-        simple = (not args.get("wildcard") and not args.get("retention_policy") and not params.get("rp")
-                  and not args.get("limited") and database and self.remote is not None)
+        simple = (
+            not args.get("wildcard")
+            and not args.get("retention_policy")
+            and not params.get("rp")
+            and not args.get("limited")
+            and database
+            and self.remote is not None
+        )
         if statement.kind == "show_measurements" and args.get("rest"):
             simple = False  # WITH MEASUREMENT / WHERE: left to 2.x
         mappings = self.resolver.mappings(database) if simple else []
@@ -342,8 +377,9 @@ class Management:
 
     def _passthrough(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
         if self.remote is None:
-            raise UnsupportedOperationError(f"{statement.text!r} needs a query path",
-                                            statement=statement.text)
+            raise UnsupportedOperationError(
+                f"{statement.text!r} needs a query path", statement=statement.text
+            )
         answer = self.remote(statement.text, params)
         result: Dict[str, Any] = dict((answer.get("results") or [{}])[0])
         result.pop("statement_id", None)
@@ -353,8 +389,12 @@ class Management:
 
     def list_continuous_queries(self) -> Dict[str, Any]:
         """1.x's answer for a server without continuous queries: one empty series per database."""
-        return {"series": [{"name": db, "columns": ["name", "query"], "values": []}
-                           for db in (d["name"] for d in self.list_databases())]}
+        return {
+            "series": [
+                {"name": db, "columns": ["name", "query"], "values": []}
+                for db in (d["name"] for d in self.list_databases())
+            ]
+        }
 
     def create_continuous_query(self, statement: Statement) -> Dict[str, Any]:
         raise UnsupportedOperationError(
@@ -381,37 +421,56 @@ class Management:
                 "databases", ["name"], [[d["name"]] for d in self.list_databases()]
             ),
             "create_retention_policy": lambda s, p: _none(
-                self.create_retention_policy, s.args["name"], s.args["database"], s.args.get("duration"),
-                s.args.get("replication"), s.args.get("default", False), s.args.get("shard_duration")),
+                self.create_retention_policy,
+                s.args["name"],
+                s.args["database"],
+                s.args.get("duration"),
+                s.args.get("replication"),
+                s.args.get("default", False),
+                s.args.get("shard_duration"),
+            ),
             "alter_retention_policy": lambda s, p: _none(
-                self.alter_retention_policy, s.args["name"], s.args["database"], s.args.get("duration"),
-                s.args.get("replication"), s.args.get("default", False), s.args.get("shard_duration")),
+                self.alter_retention_policy,
+                s.args["name"],
+                s.args["database"],
+                s.args.get("duration"),
+                s.args.get("replication"),
+                s.args.get("default", False),
+                s.args.get("shard_duration"),
+            ),
             "drop_retention_policy": lambda s, p: _none(
-                self.drop_retention_policy, s.args["name"], s.args["database"]),
+                self.drop_retention_policy, s.args["name"], s.args["database"]
+            ),
             "show_retention_policies": self._show_retention_policies,
             "show_users": lambda s, p: _rows(None, ["user", "admin"], u.list_users()),
             "create_user": lambda s, p: _none(
-                u.create_user, s.args["username"], s.args["password"], s.args.get("admin", False)),
+                u.create_user, s.args["username"], s.args["password"], s.args.get("admin", False)
+            ),
             "drop_user": lambda s, p: _none(u.drop_user, s.args["username"]),
             "set_password": lambda s, p: _none(u.set_password, s.args["username"], s.args["password"]),
             "grant": lambda s, p: _none(u.grant, s.args["privilege"], s.args["database"], s.args["username"]),
-            "revoke": lambda s, p: _none(u.revoke, s.args["privilege"], s.args["database"],
-                                         s.args["username"]),
+            "revoke": lambda s, p: _none(
+                u.revoke, s.args["privilege"], s.args["database"], s.args["username"]
+            ),
             "grant_admin": lambda s, p: _none(u.grant_admin, s.args["username"]),
             "revoke_admin": lambda s, p: _none(u.revoke_admin, s.args["username"]),
-            "show_grants": lambda s, p: _rows(None, ["database", "privilege"],
-                                              u.list_privileges(s.args["username"])),
+            "show_grants": lambda s, p: _rows(
+                None, ["database", "privilege"], u.list_privileges(s.args["username"])
+            ),
             "drop_measurement": lambda s, p: _none(self.drop_measurement, s.args["measurement"], p.get("db")),
-            "drop_series": lambda s, p: _none(self.drop_series, p.get("db"), s.args.get("measurements"),
-                                              s.args.get("where")),
-            "delete": lambda s, p: _none(self.delete_points, p.get("db"), s.args.get("measurements"),
-                                         s.args.get("where")),
+            "drop_series": lambda s, p: _none(
+                self.drop_series, p.get("db"), s.args.get("measurements"), s.args.get("where")
+            ),
+            "delete": lambda s, p: _none(
+                self.delete_points, p.get("db"), s.args.get("measurements"), s.args.get("where")
+            ),
             "show_measurements": self._show_across_policies,
             "show_series": self._show_across_policies,
             "show_continuous_queries": lambda s, p: self.list_continuous_queries(),
             "create_continuous_query": lambda s, p: self.create_continuous_query(s),
             "drop_continuous_query": lambda s, p: _none(
-                self.drop_continuous_query, s.args["name"], s.args["database"]),
+                self.drop_continuous_query, s.args["name"], s.args["database"]
+            ),
         }
         check_handlers(table, "Management.handlers()")
         return table
@@ -457,7 +516,7 @@ def _bucket_retention(bucket: Dict[str, Any]) -> Tuple[int, int]:
     return 0, 0
 
 
-def _default_shard(every: int) -> int:
+def default_shard(every: int) -> int:
     """The shard-group duration 1.x and 2.x pick for a retention period."""
     if every and every < 2 * 86400:
         return 3600

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, Optional, Set
 
 from influx_compat._databases_v3 import Catalog
 from influx_compat._flavour import Flavour
@@ -28,6 +28,8 @@ from influx_compat._influxql import (
     quote_ident,
     tokenize,
 )
+from influx_compat._management import default_shard
+from influx_compat._names_v3 import check_database_name, database_for
 from influx_compat._statements import check_handlers
 from influx_compat.exceptions import (
     DatabaseNotFoundError,
@@ -35,8 +37,8 @@ from influx_compat.exceptions import (
     UnsupportedOperationError,
 )
 
-if TYPE_CHECKING:  # pragma: no cover
-    from influx_compat._backend_v3 import V3Backend
+#: Runs one InfluxQL statement on a 3.x database: (text, database) -> its result, errors raised.
+Run = Callable[[str, Optional[str]], Dict[str, Any]]
 
 __all__ = ["ManagementV3"]
 
@@ -79,13 +81,13 @@ def _series_key(name: str, tags: Dict[str, Any]) -> str:
 class ManagementV3:
     """The translations of 1.x management operations for one InfluxDB 3 client.
 
-    :param backend: the client's 3.x backend (requests and names)
+    :param run: runs InfluxQL on the server (the backend's :meth:`V3Backend.run`)
     :param flavour: CORE/ENTERPRISE (configure API) or DEDICATED/CLUSTERED
     :param catalog: where the databases are (configure API, Management API)
     """
 
-    def __init__(self, backend: V3Backend, flavour: Flavour, catalog: Catalog) -> None:
-        self.backend = backend
+    def __init__(self, run: Run, flavour: Flavour, catalog: Catalog) -> None:
+        self.run = run
         self.flavour = flavour
         self.catalog = catalog
         self._defaults: Dict[str, str] = {}
@@ -115,8 +117,6 @@ class ManagementV3:
                 "policy ('db/rp'); use create_retention_policy for a policy",
                 400,
             )
-        from influx_compat._backend_v3 import check_database_name
-
         self.catalog.create(check_database_name(name), 0)
 
     def drop_database(self, name: str) -> None:
@@ -138,7 +138,7 @@ class ManagementV3:
         found = [n for n in self.raw_databases() if n == database or n.startswith(database + "/")]
         if not found:
             raise DatabaseNotFoundError(f"database not found: {database}", database=database)
-        return sorted(found, key=lambda n: (n != database, n))
+        return sorted(found, key=lambda n: n != database)  # the database first, then in creation order
 
     # -- retention policies --------------------------------------------------
 
@@ -176,8 +176,6 @@ class ManagementV3:
         shard_duration: Any = None,
     ) -> None:
         """Database ``db/name`` with that retention period (replication and shard duration ignored)."""
-        from influx_compat._backend_v3 import database_for
-
         seconds = self._seconds(duration)
         if seconds and seconds < 3600:
             raise InfluxDBClientError("retention policy duration must be at least 1h0m0s")
@@ -199,8 +197,13 @@ class ManagementV3:
         default: bool = False,
         shard_duration: Any = None,
     ) -> None:
-        from influx_compat._backend_v3 import database_for
-
+        if (
+            duration in (None, "")
+            and shard_duration in (None, "")
+            and replication in (None, "")
+            and not default
+        ):
+            raise parse_error("found EOF, expected DURATION, REPLICATION, SHARD, DEFAULT")
         target = database_for(database, name)
         if target not in self._policies(database):
             raise InfluxDBClientError(f"retention policy not found: {name}")
@@ -213,8 +216,6 @@ class ManagementV3:
             self._make_default(database, name)
 
     def drop_retention_policy(self, name: str, database: str) -> None:
-        from influx_compat._backend_v3 import database_for
-
         target = database_for(database, name)
         if target == database:
             raise UnsupportedOperationError(
@@ -236,7 +237,7 @@ class ManagementV3:
                 {
                     "name": rp,
                     "duration": format_duration(seconds),
-                    "shardGroupDuration": format_duration(_default_shard(seconds)),
+                    "shardGroupDuration": format_duration(default_shard(seconds)),
                     "replicaN": 1,
                     "default": rp == default,
                 }
@@ -244,7 +245,7 @@ class ManagementV3:
         return rows
 
     def _retention_of(self, database: str) -> int:
-        result = self.backend.run("SHOW RETENTION POLICIES", database)
+        result = self.run("SHOW RETENTION POLICIES", database)
         for series in result.get("series", []):
             columns = series.get("columns", [])
             for row in series.get("values", []):
@@ -271,8 +272,6 @@ class ManagementV3:
             raise InfluxDBClientError("database name required")
         rp = statement.args.get("retention_policy") or params.get("rp")
         if rp and rp != "*":
-            from influx_compat._backend_v3 import database_for
-
             return [database_for(database, rp)]
         return self._policies(database)
 
@@ -281,7 +280,7 @@ class ManagementV3:
         rest = statement.args.get("rest", "")
         names: Set[str] = set()
         for database in self._databases_of(statement, params):
-            result = self.backend.run(("SHOW MEASUREMENTS " + rest).strip(), database)
+            result = self.run(("SHOW MEASUREMENTS " + rest).strip(), database)
             for series in result.get("series", []):
                 names.update(str(v[0]) for v in series.get("values", []))
         if not names:
@@ -310,12 +309,12 @@ class ManagementV3:
                 if match.group("src")
                 else [
                     quote_ident(str(v[0]))
-                    for s in self.backend.run("SHOW MEASUREMENTS", database).get("series", [])
+                    for s in self.run("SHOW MEASUREMENTS", database).get("series", [])
                     for v in s.get("values", [])
                 ]
             )
             for source in sources:
-                result = self.backend.run(f"SELECT * FROM {source}{where} GROUP BY * LIMIT 1", database)
+                result = self.run(f"SELECT * FROM {source}{where} GROUP BY * LIMIT 1", database)
                 for series in result.get("series", []):
                     keys.add(_series_key(str(series.get("name", "")), series.get("tags") or {}))
         if not keys:
@@ -434,12 +433,3 @@ def _select_into(text: str) -> bool:
         return any(t.kind == "ident" and t.text.upper() == "INTO" for t in tokenize(text))
     except InfluxQLSyntaxError:
         return False
-
-
-def _default_shard(every: int) -> int:
-    """The shard-group duration 1.x picks for a retention period (shown for 1.x's shape)."""
-    if every and every < 2 * 86400:
-        return 3600
-    if every and every < 180 * 86400:
-        return 86400
-    return 7 * 86400

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Type
 
 import requests
 
@@ -37,9 +37,12 @@ from influx_compat.exceptions import (
     WriteAuthenticationError,
     WriteClientError,
     WriteConnectionError,
+    WriteConnectTimeout,
     WriteDatabaseNotFoundError,
+    WriteHTTPError,
     WriteLimitError,
     WriteProgress,
+    WriteRequestError,
     WriteServerError,
     WriteTimeoutError,
 )
@@ -171,10 +174,7 @@ def write_points(
     consistency: Optional[str] = None,
 ) -> None:
     """influxdb-python's ``write_points``: batches of points, sent in order, progress exact."""
-    if time_precision not in PRECISIONS:
-        raise InvalidPointError("Invalid time precision is given. (use 'n', 'u', 'ms', 's', 'm' or 'h')")
-    if consistency not in CONSISTENCIES:
-        raise InvalidPointError(f"Invalid consistency: {consistency}")
+    check_options(time_precision, consistency)
     wire, _ = WIRE_PRECISION[time_precision]
     destination = Destination(
         database, retention_policy, wire if time_precision is not None else None, consistency
@@ -200,6 +200,14 @@ def write_points(
             ) from None
         _send_batch(send, body, destination, index, written, len(batch))
         written += len(batch)
+
+
+def check_options(time_precision: Optional[str], consistency: Optional[str]) -> None:
+    """5.3.2's checks of ``write_points``' options, made before anything else."""
+    if time_precision not in PRECISIONS:
+        raise InvalidPointError("Invalid time precision is given. (use 'n', 'u', 'ms', 's', 'm' or 'h')")
+    if consistency not in CONSISTENCIES:
+        raise InvalidPointError(f"Invalid consistency: {consistency}")
 
 
 def batched(iterable: Iterable[Any], size: int) -> Iterator[List[Any]]:
@@ -300,14 +308,9 @@ def _with_progress(exc: Exception, progress: Progress, first_index: int) -> Exce
         return WriteServerError(
             f"{exc} -- {text}; the points of this batch may not have been stored", progress
         )
-    if isinstance(exc, requests.exceptions.Timeout):
-        return WriteTimeoutError(
-            f"{exc} -- {text}; the points of this batch may not have been stored", progress
-        )
     if isinstance(exc, requests.exceptions.RequestException):
-        return WriteConnectionError(
-            f"{exc} -- {text}; the points of this batch may not have been stored", progress
-        )
+        kind = next(new for old, new in _TRANSPORT_ERRORS if isinstance(exc, old))
+        return kind(f"{exc} -- {text}; the points of this batch may not have been stored", progress)
     assert isinstance(exc, InfluxDBClientError)
     whole = Progress(
         progress.batch_index, progress.points_written, progress.points_in_batch, progress.points_in_batch
@@ -321,6 +324,16 @@ def _with_progress(exc: Exception, progress: Progress, first_index: int) -> Exce
     if type(exc) is not InfluxDBClientError or exc.code is None:
         return exc  # statement-level errors (unsupported, ...): nothing was sent
     return WriteClientError(f"{exc.content} -- nothing of {text} was written", exc.code, whole)
+
+
+# The most precise requests class first: the error raised is a subclass of the one caught.
+_TRANSPORT_ERRORS: Tuple[Tuple[Type[requests.exceptions.RequestException], Type[Exception]], ...] = (
+    (requests.exceptions.ConnectTimeout, WriteConnectTimeout),
+    (requests.exceptions.Timeout, WriteTimeoutError),
+    (requests.exceptions.ConnectionError, WriteConnectionError),
+    (requests.exceptions.HTTPError, WriteHTTPError),
+    (requests.exceptions.RequestException, WriteRequestError),
+)
 
 
 def _rebase(exc: WriteProgress, progress: Progress, first_index: int) -> Exception:

@@ -25,7 +25,7 @@ import requests
 from influx_compat import _writer
 from influx_compat._config import Credentials
 from influx_compat._core import Core
-from influx_compat._influxql import quote_ident, quote_literal
+from influx_compat._influxql import parse_error, quote_ident, quote_literal
 from influx_compat.exceptions import InfluxDBClientError
 from influx_compat.resultset import ResultSet
 
@@ -370,6 +370,7 @@ class InfluxDBClient:
         refused batch raises an error whose ``points_written`` tells how many
         points of earlier batches were stored.
         """
+        _writer.check_options(time_precision, consistency)
         if self.__use_udp:
             _warn_udp()
         _writer.write_points(
@@ -652,12 +653,12 @@ class InfluxDBClient:
 
     def grant_privilege(self, privilege: str, database: str, username: str) -> None:
         """Grant ``'read'``, ``'write'`` or ``'all'`` on a database's buckets to a v1 user."""
-        privilege = _privilege_word(privilege)
+        privilege = _privilege_word(privilege, "GRANT")
         self.query(f"GRANT {privilege} ON {quote_ident(database)} TO {quote_ident(username)}", method="POST")
 
     def revoke_privilege(self, privilege: str, database: str, username: str) -> None:
         """Revoke ``'read'``, ``'write'`` or ``'all'`` on a database's buckets from a v1 user."""
-        privilege = _privilege_word(privilege)
+        privilege = _privilege_word(privilege, "REVOKE")
         self.query(
             f"REVOKE {privilege} ON {quote_ident(database)} FROM {quote_ident(username)}", method="POST"
         )
@@ -721,10 +722,14 @@ def _word(value: Any, what: str) -> str:
     return text
 
 
-def _privilege_word(privilege: Any) -> str:
-    text = " ".join(str(privilege).split()).upper()
+def _privilege_word(privilege: Any, verb: str) -> str:
+    """READ, WRITE or ALL [PRIVILEGES]; else 1.x's parse error of the statement 5.3.2 would send."""
+    words = str(privilege).split()
+    text = " ".join(words).upper()
     if text not in ("READ", "WRITE", "ALL", "ALL PRIVILEGES"):
-        raise InfluxDBClientError(f"invalid privilege {privilege!r}: use 'read', 'write' or 'all'", 400)
+        # 5.3.2 sent "GRANT <privilege> ON ..."; 1.x named the first unexpected token and its column.
+        found, column = (words[0], len(verb) + 2) if words else ("ON", len(verb) + 3)
+        raise parse_error(f"found {found}, expected READ, WRITE, ALL [PRIVILEGES] at line 1, char {column}")
     return text
 
 

@@ -22,17 +22,24 @@ subclasses of one of those two::
     └── InfluxDBServerError(content)   5xx answers
         └── WriteServerError           a batch that failed with a 5xx    [.progress]
 
-    requests.exceptions.ConnectionError
-    └── WriteConnectionError           a batch that could not be sent   [.progress]
-    requests.exceptions.Timeout
-    └── WriteTimeoutError              a batch with no answer in time   [.progress]
+    requests.exceptions.RequestException   (a batch that failed in transport, after the retries)
+    ├── WriteRequestError              base of the four below; any other requests error [.progress]
+    ├── ConnectionError
+    │   ├── WriteConnectionError       could not be sent                [.progress]
+    │   └── ConnectTimeout
+    │       └── WriteConnectTimeout    no connection in time            [.progress]
+    ├── Timeout
+    │   └── ReadTimeout
+    │       └── WriteTimeoutError      no answer in time                [.progress]
+    └── HTTPError
+        └── WriteHTTPError             an HTTP error raised by a session [.progress]
 
 Every class marked ``[.progress]`` is a :class:`WriteProgress`: it is raised
 with a frozen :class:`Progress` (``batch_index``, ``points_written``,
 ``points_in_batch``, ``dropped``), also readable as attributes of the error, so
 a caller can resume with ``points[exc.points_written:]`` without losing or
-duplicating points.  The two ``requests`` subclasses keep old ``except
-requests.exceptions.ConnectionError`` clauses working.  No exception text ever
+duplicating points.  Each ``requests`` subclass keeps the old ``except requests.exceptions...``
+clause that caught the original error working.  No exception text ever
 contains the API token.
 """
 
@@ -62,8 +69,11 @@ __all__ = [
     "WriteAuthenticationError",
     "WriteDatabaseNotFoundError",
     "WriteServerError",
+    "WriteRequestError",
     "WriteConnectionError",
+    "WriteConnectTimeout",
     "WriteTimeoutError",
+    "WriteHTTPError",
 ]
 
 
@@ -287,17 +297,25 @@ class WriteServerError(WriteProgress, InfluxDBServerError):
         self._init_progress(progress)
 
 
-class WriteConnectionError(WriteProgress, requests.exceptions.ConnectionError):
+class WriteRequestError(WriteProgress, requests.exceptions.RequestException):
+    """A batch that failed in transport (a ``requests`` error) after the retries; base of the four below."""
+
+    def __init__(self, message: str, progress: Optional[Progress] = None) -> None:
+        super().__init__(message)
+        self._init_progress(progress)
+
+
+class WriteConnectionError(WriteRequestError, requests.exceptions.ConnectionError):
     """A batch could not be sent (connection refused, reset, ...) after the retries."""
 
-    def __init__(self, message: str, progress: Optional[Progress] = None) -> None:
-        super().__init__(message)
-        self._init_progress(progress)
+
+class WriteConnectTimeout(WriteRequestError, requests.exceptions.ConnectTimeout):
+    """No connection for a batch within the client's timeout, after the retries."""
 
 
-class WriteTimeoutError(WriteProgress, requests.exceptions.Timeout):
+class WriteTimeoutError(WriteRequestError, requests.exceptions.ReadTimeout):
     """A batch got no answer within the client's timeout, after the retries."""
 
-    def __init__(self, message: str, progress: Optional[Progress] = None) -> None:
-        super().__init__(message)
-        self._init_progress(progress)
+
+class WriteHTTPError(WriteRequestError, requests.exceptions.HTTPError):
+    """A batch for which the session raised ``requests.exceptions.HTTPError``, after the retries."""

@@ -300,14 +300,9 @@ def test_write_test_example_on_dedicated(dedicated, management):
     env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
     env.update(dedicated.env())
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    if management.startswith("Management"):
-        env.update(
-            INFLUX_MANAGEMENT_TOKEN=dedicated.management_token,
-            INFLUX_ACCOUNT_ID=dedicated.account_id,
-            INFLUX_CLUSTER_ID=dedicated.cluster_id,
-            INFLUX_MANAGEMENT_URL=dedicated.url,
-        )
-    else:
+    if not management.startswith("Management"):
+        for name in ("INFLUX_MANAGEMENT_TOKEN", "INFLUX_ACCOUNT_ID", "INFLUX_CLUSTER_ID", "INFLUX_MANAGEMENT_URL"):
+            del env[name]
         dedicated.create_database("writetest")
     script = os.path.join(ROOT, "examples", "write_test.py")
     proc = subprocess.run(

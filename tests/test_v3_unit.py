@@ -45,6 +45,16 @@ def core_client(**kw):
     return InfluxDBClient(url=BASE, database=kw.pop("database", "db"), **kw)
 
 
+def _databases(*names):
+    """SHOW DATABASES as 3 Core answers it (influxdb3_server/src/query_executor)."""
+    values = [[n] for n in names]
+    return {
+        "results": [
+            {"statement_id": 0, "series": [{"name": "databases", "columns": ["name"], "values": values}]}
+        ]
+    }
+
+
 def calls(mock, path):
     return [r for r in mock.request_history if r.path == path]
 
@@ -227,16 +237,7 @@ def test_management_is_the_configure_api(mock):
             },
         ],
     )
-    mock.get(
-        BASE + "/api/v3/configure/database",
-        headers=CORE,
-        json=[
-            {"iox::database": "_internal"},
-            {"iox::database": "db"},
-            {"iox::database": "db/week"},
-            {"iox::database": "other"},
-        ],
-    )
+    mock.get(BASE + "/query", headers=CORE, json=_databases("_internal", "db", "db/week", "other"))
     mock.delete(BASE + "/api/v3/configure/database", status_code=200, headers=CORE)
     cli = core_client()
     cli.create_database("db")
@@ -252,7 +253,7 @@ def test_management_is_the_configure_api(mock):
 
 
 def test_create_retention_policy_is_a_database_with_a_retention_period(mock):
-    mock.get(BASE + "/api/v3/configure/database", headers=CORE, json=[{"iox::database": "db"}])
+    mock.get(BASE + "/query", headers=CORE, json=_databases("db"))
     mock.post(BASE + "/api/v3/configure/database", status_code=200, headers=CORE)
     core_client().create_retention_policy("Week", "7d", 1, database="db")
     (req,) = [r for r in calls(mock, "/api/v3/configure/database") if r.method == "POST"]

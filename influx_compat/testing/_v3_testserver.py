@@ -116,8 +116,20 @@ class V3TestServer:
             return list(self.app.records)
 
     def env(self) -> Dict[str, str]:
-        """The environment a client needs: INFLUX_HOST and INFLUX_TOKEN (3.x has no org)."""
-        return {"INFLUX_HOST": self.url, "INFLUX_TOKEN": self.token}
+        """The environment a client needs: INFLUX_HOST and INFLUX_TOKEN (3.x has no org).
+
+        For ``dedicated`` also the Management API's settings (INFLUX_MANAGEMENT_TOKEN,
+        INFLUX_ACCOUNT_ID, INFLUX_CLUSTER_ID, INFLUX_MANAGEMENT_URL), as influx_compat reads them.
+        """
+        env = {"INFLUX_HOST": self.url, "INFLUX_TOKEN": self.token}
+        if self.flavour == "dedicated":
+            env.update(
+                INFLUX_MANAGEMENT_TOKEN=self.management_token,
+                INFLUX_ACCOUNT_ID=self.account_id,
+                INFLUX_CLUSTER_ID=self.cluster_id,
+                INFLUX_MANAGEMENT_URL=self.url,
+            )
+        return env
 
     @property
     def catalog(self) -> Catalog:

@@ -40,8 +40,7 @@ SKIPPED_BY_5_3_2 = {
     )
 }
 
-# Tests left out per server generation, each for what that server cannot do (or, marked "shim bug", for
-# a reported influx_compat defect); everything else must pass.  SimpleTests, CommonTests and UdpTests run
+# Tests left out per server generation, each for what that server cannot do; everything else must pass.  SimpleTests, CommonTests and UdpTests run
 # again as GzipSimpleTests, GzipCommonTests and GzipUdpTests: a test left out is left out in both.
 _NO_CQ = "{} has no continuous queries: create_continuous_query raises UnsupportedOperationError"
 _NO_USERS = (
@@ -63,14 +62,6 @@ _LEFT_OUT = {
         "SimpleTests::test_drop_database": (
             "expects exactly one database left; the 2.x onboarding bucket 'default' lists too"
         ),
-        "SimpleTests::test_grant_privilege_invalid": (
-            "shim bug: grant_privilege('') raises its own 400 'invalid privilege' without 1.x's "
-            '\'{"error":"error parsing query: \' body'
-        ),
-        "SimpleTests::test_revoke_privilege_invalid": (
-            "shim bug: revoke_privilege('') raises its own 400 'invalid privilege' without 1.x's "
-            '\'{"error":"error parsing query: \' body'
-        ),
         "CommonTests::test_alter_retention_policy": (
             "2.x buckets have no replication factor: alter replication=4 is not kept, replicaN stays 1"
         ),
@@ -88,22 +79,15 @@ _LEFT_OUT = {
         "SimpleTests::test_drop_user": _NO_USERS,
         "SimpleTests::test_drop_user_nonexisting": _NO_USERS + "; 5.3.2 expects 'user not found'",
         "SimpleTests::test_grant_privilege": _NO_USERS,
-        "SimpleTests::test_grant_privilege_invalid": _NO_USERS,
+        "SimpleTests::test_grant_privilege_invalid": _NO_USERS + " (it creates its user first)",
         "SimpleTests::test_revoke_privilege": _NO_USERS,
-        "SimpleTests::test_revoke_privilege_invalid": _NO_USERS,
+        "SimpleTests::test_revoke_privilege_invalid": _NO_USERS + " (it creates its user first)",
         "SimpleTests::test_query_fail_ignore_errors": (
             "3.x's in-band error is 'Cannot retrieve database: External error: database not found: db'; "
             "5.3.2 compares the whole text with 1.x's 'database not found: db'"
         ),
         "CommonTests::test_create_retention_policy": _NO_SHARDS,
         "CommonTests::test_alter_retention_policy": _NO_SHARDS,
-        "CommonTests::test_alter_retention_policy_invalid": (
-            "shim bug: ALTER RETENTION POLICY with no clause succeeds silently on 3.x instead of 1.x's "
-            "400 'error parsing query'"
-        ),
-        "CommonTests::test_create_retention_policy_default": (
-            "shim bug: the policies of a database are listed by name, not in creation order as 1.x does"
-        ),
         "CommonTests::test_create_continuous_query": _NO_CQ.format("InfluxDB 3"),
         "CommonTests::test_drop_continuous_query": _NO_CQ.format("InfluxDB 3"),
         "CommonTests::test_select_into_as_post": (
