@@ -47,6 +47,3 @@ class Backend(Protocol):
     def drop_database(self, name: str) -> None: ...
 
     def list_databases(self) -> List[Dict[str, str]]: ...
-
-    def version(self) -> str:
-        """The server's version (``ping()``)."""

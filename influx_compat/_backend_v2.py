@@ -247,10 +247,6 @@ class V2Backend:
             return rows
         return self.management.list_databases()
 
-    def version(self) -> str:
-        response = self.transport.request("GET", "ping", expected=204)
-        return str(response.headers.get("X-Influxdb-Version", ""))
-
     def check_serverless(self, statement: Statement) -> None:
         """Serverless has the v2 API without deletes and tasks (its OpenAPI contract)."""
         if self.flavour is Flavour.SERVERLESS and statement.kind in (

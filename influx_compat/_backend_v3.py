@@ -238,16 +238,6 @@ class V3Backend:
     def list_databases(self) -> List[Dict[str, str]]:
         return self.management.list_databases()
 
-    def version(self) -> str:
-        response = self.transport.request("GET", "ping", expected=(200, 204))
-        version = response.headers.get("X-Influxdb-Version")
-        if not version and response.status_code == 200:
-            try:
-                version = response.json().get("version")
-            except ValueError:
-                version = None
-        return str(version or "")
-
 
 def _rejected(item: Dict[str, Any]) -> RejectedLine:
     number = int(item.get("line_number") or 0)

@@ -230,13 +230,6 @@ class Management:
         shard_duration: Any = None,
     ) -> None:
         """Change a policy's bucket expiry / shard duration and its mapping's default flag."""
-        if (
-            duration in (None, "")
-            and shard_duration in (None, "")
-            and replication in (None, "")
-            and not default
-        ):
-            raise parse_error("found EOF, expected DURATION, REPLICATION, SHARD, DEFAULT")
         every, shard = self._durations(duration, shard_duration)
         mapping = BucketResolver.pick(self._existing_mappings(database), name)
         if mapping is None:

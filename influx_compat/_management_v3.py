@@ -197,13 +197,6 @@ class ManagementV3:
         default: bool = False,
         shard_duration: Any = None,
     ) -> None:
-        if (
-            duration in (None, "")
-            and shard_duration in (None, "")
-            and replication in (None, "")
-            and not default
-        ):
-            raise parse_error("found EOF, expected DURATION, REPLICATION, SHARD, DEFAULT")
         target = database_for(database, name)
         if target not in self._policies(database):
             raise InfluxDBClientError(f"retention policy not found: {name}")

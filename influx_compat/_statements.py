@@ -186,6 +186,16 @@ def _retention_policy(cur: Cursor, args: Dict[str, Any]) -> None:
     _options(cur, args, _RETENTION_POLICY_OPTIONS)
 
 
+def _altered_retention_policy(cur: Cursor, args: Dict[str, Any]) -> None:
+    """ALTER RETENTION POLICY: CREATE's grammar, with at least one option (as 1.x's parser wants)."""
+    _retention_policy(cur, args)
+    if not any(
+        args.get(key) not in (None, "", False)
+        for key in ("duration", "replication", "shard_duration", "default")
+    ):
+        raise cur.error("found EOF, expected DURATION, REPLICATION, SHARD, DEFAULT")
+
+
 def _on_database(cur: Cursor, args: Dict[str, Any]) -> None:
     if cur.accept("ON"):
         args["database"] = cur.ident()
@@ -320,7 +330,7 @@ STATEMENTS: Tuple[StatementKind, ...] = (
     StatementKind(("DROP", "DATABASE"), "drop_database", _one("name")),
     StatementKind(("SHOW", "DATABASES"), "show_databases", _nothing),
     StatementKind(("CREATE", "RETENTION", "POLICY"), "create_retention_policy", _retention_policy),
-    StatementKind(("ALTER", "RETENTION", "POLICY"), "alter_retention_policy", _retention_policy),
+    StatementKind(("ALTER", "RETENTION", "POLICY"), "alter_retention_policy", _altered_retention_policy),
     StatementKind(("DROP", "RETENTION", "POLICY"), "drop_retention_policy", _name_on_database),
     StatementKind(("SHOW", "RETENTION", "POLICIES"), "show_retention_policies", _on_database),
     StatementKind(("SHOW", "USERS"), "show_users", _nothing),

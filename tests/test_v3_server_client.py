@@ -301,7 +301,12 @@ def test_write_test_example_on_dedicated(dedicated, management):
     env.update(dedicated.env())
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     if not management.startswith("Management"):
-        for name in ("INFLUX_MANAGEMENT_TOKEN", "INFLUX_ACCOUNT_ID", "INFLUX_CLUSTER_ID", "INFLUX_MANAGEMENT_URL"):
+        for name in (
+            "INFLUX_MANAGEMENT_TOKEN",
+            "INFLUX_ACCOUNT_ID",
+            "INFLUX_CLUSTER_ID",
+            "INFLUX_MANAGEMENT_URL",
+        ):
             del env[name]
         dedicated.create_database("writetest")
     script = os.path.join(ROOT, "examples", "write_test.py")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, Dict, List, Optional
 
-from influx_compat.testing._engine import Engine, free_port
-from influx_compat.testing._http import RequestRecord
-from influx_compat.testing._httpd import HttpServer, serve
+from influx_compat.testing._lifecycle import ServedEngine
 from influx_compat.testing._routes_setup import onboard
 from influx_compat.testing._server import App
 from influx_compat.testing._state import version_tuple
@@ -15,7 +13,7 @@ from influx_compat.testing._state import version_tuple
 __all__ = ["V2TestServer"]
 
 
-class V2TestServer:
+class V2TestServer(ServedEngine):
     """An InfluxDB 2.x look-alike on 127.0.0.1, onboarded with one org, bucket and operator token.
 
     :param version: the 2.x version it impersonates (``X-Influxdb-Version``,
@@ -49,60 +47,30 @@ class V2TestServer:
         self.username = username
         self.password = password
         self.token = token or secrets.token_urlsafe(48)
-        self.port = port
-        self.host = "127.0.0.1"
+        super().__init__(port)
         self.org_id = ""
         self.bucket_id = ""
-        self.engine = Engine()
         self.app: Optional[App] = None
-        self._http: Optional[HttpServer] = None
         self._baseline: Dict[str, List[str]] = {}
 
     # -- lifecycle -----------------------------------------------------------
 
-    def start(self) -> V2TestServer:
-        self.engine.start()
-        try:
-            self.app = App(self.engine, self.version, self.virtual_dbrps)
-            setup = onboard(self.app.ctx, self.username, self.password, self.org, self.bucket, 0, self.token)
-            self.org_id, self.bucket_id = setup["org"]["id"], setup["bucket"]["id"]
-            self._remember_baseline()
-            self._http = serve(self.app, self.port or free_port())
-            self.port = self._http.server_address[1]
-        except BaseException:
-            self.engine.stop()
-            raise
-        return self
+    def _build(self) -> App:
+        self.app = App(self.engine, self.version, self.virtual_dbrps)
+        setup = onboard(self.app.ctx, self.username, self.password, self.org, self.bucket, 0, self.token)
+        self.org_id, self.bucket_id = setup["org"]["id"], setup["bucket"]["id"]
+        self._remember_baseline()
+        return self.app
 
-    def stop(self) -> None:
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._http = None
-        self.engine.stop()
-
-    def __enter__(self) -> V2TestServer:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+    def _recorder(self) -> App:
+        assert self.app is not None
+        return self.app
 
     # -- facts ---------------------------------------------------------------
 
     @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
     def engine_url(self) -> str:
         return self.engine.url
-
-    @property
-    def requests(self) -> List[RequestRecord]:
-        """Every request served since start or the last reset, in order."""
-        assert self.app is not None
-        with self.app.records_lock:
-            return list(self.app.records)
 
     def env(self) -> Dict[str, str]:
         """The environment a client needs: INFLUX_HOST, INFLUX_TOKEN, INFLUX_ORG."""

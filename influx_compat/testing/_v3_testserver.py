@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any, Dict, List, Optional
+from typing import Dict, List, Optional
 
-from influx_compat.testing._engine import Engine, free_port
-from influx_compat.testing._http import RequestRecord
-from influx_compat.testing._httpd import HttpServer, serve
+from influx_compat.testing._lifecycle import ServedEngine
 from influx_compat.testing._v3_catalog import Catalog, Database, Limits
 from influx_compat.testing._v3_http import FLAVOURS, V3Context
 from influx_compat.testing._v3_server import V3App
@@ -18,7 +16,7 @@ _DEFAULT_VERSIONS = {"core": "3.10.0", "enterprise": "3.10.0", "dedicated": "3.1
 _MAX_REQUEST_SIZE = 10 * 1024 * 1024  # influxdb3 serve --max-http-request-size default (10 MiB)
 
 
-class V3TestServer:
+class V3TestServer(ServedEngine):
     """An InfluxDB 3 look-alike on 127.0.0.1 with one admin (or database) token.
 
     ``core`` and ``enterprise`` emulate InfluxDB 3 Core/Enterprise (``/api/v3``,
@@ -61,59 +59,29 @@ class V3TestServer:
             defaults.per_database,
         )
         self.token = token or "apiv3_" + secrets.token_urlsafe(64)
-        self.port = port
-        self.host = "127.0.0.1"
+        super().__init__(port)
         self.version = version or _DEFAULT_VERSIONS[flavour]
         self.max_request_size = max_request_size
         self.management_token = secrets.token_urlsafe(32)
         self.account_id = secrets.token_hex(8)
         self.cluster_id = secrets.token_hex(8)
-        self.engine = Engine()
         self.app: Optional[V3App] = None
-        self._http: Optional[HttpServer] = None
 
     # -- lifecycle -----------------------------------------------------------------
 
-    def start(self) -> V3TestServer:
-        self.engine.start()
-        try:
-            catalog = Catalog(self.limits, internal=self.flavour != "dedicated")
-            ctx = V3Context(self.flavour, catalog, self.engine, self.max_request_size, self.version)
-            for db in catalog.databases.values():
-                ctx.create_engine_database(db)
-            self.app = V3App(ctx, self.token, (self.account_id, self.cluster_id, self.management_token))
-            self._http = serve(self.app, self.port or free_port(), options=True)
-            self.port = self._http.server_address[1]
-        except BaseException:
-            self.engine.stop()
-            raise
-        return self
+    serve_options = True
 
-    def stop(self) -> None:
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._http = None
-        self.engine.stop()
+    def _build(self) -> V3App:
+        catalog = Catalog(self.limits, internal=self.flavour != "dedicated")
+        ctx = V3Context(self.flavour, catalog, self.engine, self.max_request_size, self.version)
+        for db in catalog.databases.values():
+            ctx.create_engine_database(db)
+        self.app = V3App(ctx, self.token, (self.account_id, self.cluster_id, self.management_token))
+        return self.app
 
-    def __enter__(self) -> V3TestServer:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    # -- facts -----------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def requests(self) -> List[RequestRecord]:
-        """Every request served since start or the last reset, in order."""
+    def _recorder(self) -> V3App:
         assert self.app is not None
-        with self.app.records_lock:
-            return list(self.app.records)
+        return self.app
 
     def env(self) -> Dict[str, str]:
         """The environment a client needs: INFLUX_HOST and INFLUX_TOKEN (3.x has no org).

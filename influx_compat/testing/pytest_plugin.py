@@ -11,7 +11,7 @@ skipped silently.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, TypeVar
 
 import pytest
 
@@ -40,17 +40,39 @@ _ENV_NAMES = (
     "INFLUXDB_V2_ORG",
     "INFLUX_CONFIGS_PATH",
     "INFLUX_ACTIVE_CONFIG",
+    "INFLUX_COMPAT_FLAVOUR",
+    "INFLUX_MANAGEMENT_TOKEN",
+    "INFLUX_ACCOUNT_ID",
+    "INFLUX_CLUSTER_ID",
+    "INFLUX_MANAGEMENT_URL",
 )
+
+
+S = TypeVar("S", V2TestServer, V3TestServer)
+
+
+def _served(server: S) -> Iterator[S]:
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _with_env(server: S, monkeypatch: pytest.MonkeyPatch, home: object) -> S:
+    """The server's environment set, every other client setting cleared, HOME an empty folder."""
+    for name in _ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    for name, value in server.env().items():
+        monkeypatch.setenv(name, value)
+    return server
 
 
 @pytest.fixture(scope="session")
 def v2_server_session() -> Iterator[V2TestServer]:
     """One started v2 test server for the whole session."""
-    server = V2TestServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _served(V2TestServer())
 
 
 @pytest.fixture
@@ -63,26 +85,13 @@ def v2_server(v2_server_session: V2TestServer) -> V2TestServer:
 @pytest.fixture
 def v2_env(v2_server: V2TestServer, monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> V2TestServer:
     """``v2_server`` with INFLUX_HOST, INFLUX_TOKEN and INFLUX_ORG set (other config cleared)."""
-    for name in _ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for name, value in v2_server.env().items():
-        monkeypatch.setenv(name, value)
-    return v2_server
-
-
-def _v3_session(flavour: str) -> Iterator[V3TestServer]:
-    server = V3TestServer(flavour).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    return _with_env(v2_server, monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="session")
 def v3_server_session() -> Iterator[V3TestServer]:
     """One started InfluxDB 3 Core test server for the whole session."""
-    yield from _v3_session("core")
+    yield from _served(V3TestServer("core"))
 
 
 @pytest.fixture
@@ -95,18 +104,13 @@ def v3_server(v3_server_session: V3TestServer) -> V3TestServer:
 @pytest.fixture
 def v3_env(v3_server: V3TestServer, monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> V3TestServer:
     """``v3_server`` with INFLUX_HOST and INFLUX_TOKEN set (other config cleared)."""
-    for name in _ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for name, value in v3_server.env().items():
-        monkeypatch.setenv(name, value)
-    return v3_server
+    return _with_env(v3_server, monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="session")
 def v3_enterprise_server_session() -> Iterator[V3TestServer]:
     """One started InfluxDB 3 Enterprise test server for the whole session."""
-    yield from _v3_session("enterprise")
+    yield from _served(V3TestServer("enterprise"))
 
 
 @pytest.fixture
@@ -118,7 +122,7 @@ def v3_enterprise_server(v3_enterprise_server_session: V3TestServer) -> V3TestSe
 @pytest.fixture(scope="session")
 def v3_dedicated_server_session() -> Iterator[V3TestServer]:
     """One started Cloud Dedicated (data API) test server for the whole session."""
-    yield from _v3_session("dedicated")
+    yield from _served(V3TestServer("dedicated"))
 
 
 @pytest.fixture

@@ -40,8 +40,9 @@ SKIPPED_BY_5_3_2 = {
     )
 }
 
-# Tests left out per server generation, each for what that server cannot do; everything else must pass.  SimpleTests, CommonTests and UdpTests run
-# again as GzipSimpleTests, GzipCommonTests and GzipUdpTests: a test left out is left out in both.
+# Tests left out per server generation, each for what that server cannot do; everything else must pass.
+# SimpleTests, CommonTests and UdpTests run again as GzipSimpleTests, GzipCommonTests and GzipUdpTests:
+# a test left out is left out in both.
 _NO_CQ = "{} has no continuous queries: create_continuous_query raises UnsupportedOperationError"
 _NO_USERS = (
     "InfluxDB 3 has no InfluxQL users or privileges: create_user/drop_user/grant/revoke raise "
