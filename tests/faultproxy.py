@@ -25,9 +25,14 @@ import requests
 
 
 class FaultProxy:
-    def __init__(self, upstream: str, script: Optional[List[Optional[str]]] = None,
-                 paths: tuple = ("/api/v2/write",), delay: float = 3.0,
-                 max_body: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        script: Optional[List[Optional[str]]] = None,
+        paths: tuple = ("/api/v2/write",),
+        delay: float = 3.0,
+        max_body: Optional[int] = None,
+    ) -> None:
         self.upstream = upstream.rstrip("/")
         self.script = list(script or [])
         self.paths = paths
@@ -73,10 +78,16 @@ class FaultProxy:
                 pass
 
             def _forward(self, method: str, body: bytes) -> requests.Response:
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() not in ("host", "content-length")}
-                response = proxy.session.request(method, proxy.upstream + self.path, data=body or None,
-                                                 headers=headers, allow_redirects=False)
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")
+                }
+                response = proxy.session.request(
+                    method,
+                    proxy.upstream + self.path,
+                    data=body or None,
+                    headers=headers,
+                    allow_redirects=False,
+                )
                 if response.status_code == 204 and "write" in self.path:
                     with proxy.lock:
                         proxy.forwarded_lines += body.count(b"\n")
@@ -85,8 +96,12 @@ class FaultProxy:
             def _answer(self, response: requests.Response) -> None:
                 self.send_response(response.status_code)
                 for k, v in response.headers.items():
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection",
-                                         "content-encoding"):
+                    if k.lower() not in (
+                        "content-length",
+                        "transfer-encoding",
+                        "connection",
+                        "content-encoding",
+                    ):
                         self.send_header(k, v)
                 content = response.content
                 self.send_header("Content-Length", str(len(content)))

@@ -33,13 +33,23 @@ def test_create_write_query_drop(v2_env):
     client.create_database("db1")  # idempotent, like 1.x
     assert {"name": "db1"} in client.get_list_database()
     assert all(not d["name"].startswith("_") for d in client.get_list_database())
-    points = [{"measurement": "cpu", "tags": {"host": f"h{i % 3}"},
-               "fields": {"value": i * 0.5, "n": i}, "time": 1_600_000_000_000 + i}
-              for i in range(50)]
+    points = [
+        {
+            "measurement": "cpu",
+            "tags": {"host": f"h{i % 3}"},
+            "fields": {"value": i * 0.5, "n": i},
+            "time": 1_600_000_000_000 + i,
+        }
+        for i in range(50)
+    ]
     assert client.write_points(points, database="db1", time_precision="ms", batch_size=20)
     assert count(client, "cpu", "db1") == {"count_value": 50, "count_n": 50}
-    rs = client.query('SELECT * FROM "cpu" WHERE "host" = $h ORDER BY time LIMIT 2',
-                      database="db1", epoch="ms", bind_params={"h": "h1"})
+    rs = client.query(
+        'SELECT * FROM "cpu" WHERE "host" = $h ORDER BY time LIMIT 2',
+        database="db1",
+        epoch="ms",
+        bind_params={"h": "h1"},
+    )
     assert list(rs.get_points()) == [
         {"time": 1_600_000_000_001, "host": "h1", "n": 1, "value": 0.5},
         {"time": 1_600_000_000_004, "host": "h1", "n": 4, "value": 2.0},
@@ -84,13 +94,15 @@ def test_hour_precision_lands_at_the_right_hour(v2_env):
     assert when == datetime.datetime(2019, 12, 20, tzinfo=datetime.timezone.utc)
 
 
-@pytest.mark.parametrize("precision, factor", [("n", 1), ("u", 1_000), ("ms", 1_000_000),
-                                               ("s", 10**9), ("m", 60 * 10**9)])
+@pytest.mark.parametrize(
+    "precision, factor", [("n", 1), ("u", 1_000), ("ms", 1_000_000), ("s", 10**9), ("m", 60 * 10**9)]
+)
 def test_every_precision_stores_the_right_time(v2_env, precision, factor):
     client = InfluxDBClient(database="prec")
     client.create_database("prec")
-    client.write_points([{"measurement": f"m_{precision}", "fields": {"v": 1}, "time": 25_000_000}],
-                        time_precision=precision)
+    client.write_points(
+        [{"measurement": f"m_{precision}", "fields": {"v": 1}, "time": 25_000_000}], time_precision=precision
+    )
     rs = client.query(f"SELECT * FROM m_{precision}", epoch="ns")
     assert [p["time"] for p in rs.get_points()] == [25_000_000 * factor]
 
@@ -98,16 +110,42 @@ def test_every_precision_stores_the_right_time(v2_env, precision, factor):
 def test_migrated_server_layout_is_followed(v2_env):
     """A server upgraded with `influxd upgrade` holds buckets db/rp with explicit mappings."""
     org_id = v2_env.org_id
-    b1 = v2(v2_env, "POST", "/api/v2/buckets", json={"orgID": org_id, "name": "telegraf/autogen",
-                                                      "retentionRules": []})
-    b2 = v2(v2_env, "POST", "/api/v2/buckets", json={"orgID": org_id, "name": "telegraf/week",
-                                                      "retentionRules": []})
-    v2(v2_env, "POST", "/api/v2/dbrps", json={"orgID": org_id, "bucketID": b1["id"],
-                                               "database": "telegraf", "retention_policy": "autogen",
-                                               "default": True})
-    v2(v2_env, "POST", "/api/v2/dbrps", json={"orgID": org_id, "bucketID": b2["id"],
-                                               "database": "telegraf", "retention_policy": "week",
-                                               "default": False})
+    b1 = v2(
+        v2_env,
+        "POST",
+        "/api/v2/buckets",
+        json={"orgID": org_id, "name": "telegraf/autogen", "retentionRules": []},
+    )
+    b2 = v2(
+        v2_env,
+        "POST",
+        "/api/v2/buckets",
+        json={"orgID": org_id, "name": "telegraf/week", "retentionRules": []},
+    )
+    v2(
+        v2_env,
+        "POST",
+        "/api/v2/dbrps",
+        json={
+            "orgID": org_id,
+            "bucketID": b1["id"],
+            "database": "telegraf",
+            "retention_policy": "autogen",
+            "default": True,
+        },
+    )
+    v2(
+        v2_env,
+        "POST",
+        "/api/v2/dbrps",
+        json={
+            "orgID": org_id,
+            "bucketID": b2["id"],
+            "database": "telegraf",
+            "retention_policy": "week",
+            "default": False,
+        },
+    )
     client = InfluxDBClient(database="telegraf")
     client.create_database("telegraf")  # exists already: nothing created
     client.write_points(["cpu v=1i 1", "cpu v=2i 2"], protocol="line")
@@ -117,8 +155,7 @@ def test_migrated_server_layout_is_followed(v2_env):
     assert list(rs.get_points())[0]["count_v"] == 1
     writes = [r for r in v2_env.requests if r.path == "/api/v2/write"]
     assert [r.query["bucket"] for r in writes] == [[b1["id"]], [b2["id"]]]
-    names = [b["name"] for b in v2(v2_env, "GET", "/api/v2/buckets",
-                                    params={"org": v2_env.org})["buckets"]]
+    names = [b["name"] for b in v2(v2_env, "GET", "/api/v2/buckets", params={"org": v2_env.org})["buckets"]]
     assert "telegraf" not in names
 
 
@@ -159,15 +196,12 @@ def test_query_creates_mapping_for_existing_bucket_before_virtual_dbrps():
     from influx_compat.testing import V2TestServer
 
     with V2TestServer(version="2.3.0") as srv:
-        v2(srv, "POST", "/api/v2/buckets", json={"orgID": srv.org_id, "name": "legacy",
-                                                  "retentionRules": []})
+        v2(srv, "POST", "/api/v2/buckets", json={"orgID": srv.org_id, "name": "legacy", "retentionRules": []})
         client = InfluxDBClient(url=srv.url, token=srv.token, org=srv.org, database="legacy")
         client.write_points(["m v=1i 1"], protocol="line")  # bucket named like the database
         assert list(client.query("SELECT * FROM m", epoch="ns").get_points()) == [{"time": 1, "v": 1}]
         dbrps = v2(srv, "GET", "/api/v2/dbrps", params={"org": srv.org, "db": "legacy"})
-        assert [(m["retention_policy"], m["default"]) for m in dbrps["content"]] == [
-            ("autogen", True)
-        ]
+        assert [(m["retention_policy"], m["default"]) for m in dbrps["content"]] == [("autogen", True)]
 
 
 def test_ping_returns_server_version(v2_env):
@@ -186,12 +220,22 @@ def test_legacy_v1_credentials_write_and_query(v2_env, monkeypatch):
     InfluxDBClient().create_database("v1db")
     bucket = v2(v2_env, "GET", "/api/v2/buckets", params={"org": v2_env.org, "name": "v1db"})
     bucket_id = bucket["buckets"][0]["id"]
-    perms = [{"action": a, "resource": {"type": "buckets", "id": bucket_id, "orgID": v2_env.org_id}}
-             for a in ("read", "write")]
-    auth = v2(v2_env, "POST", "/private/legacy/authorizations",
-              json={"token": "legacy-user", "orgID": v2_env.org_id, "permissions": perms})
-    v2(v2_env, "POST", f"/private/legacy/authorizations/{auth['id']}/password",
-       json={"password": "legacy-password"})
+    perms = [
+        {"action": a, "resource": {"type": "buckets", "id": bucket_id, "orgID": v2_env.org_id}}
+        for a in ("read", "write")
+    ]
+    auth = v2(
+        v2_env,
+        "POST",
+        "/private/legacy/authorizations",
+        json={"token": "legacy-user", "orgID": v2_env.org_id, "permissions": perms},
+    )
+    v2(
+        v2_env,
+        "POST",
+        f"/private/legacy/authorizations/{auth['id']}/password",
+        json={"password": "legacy-password"},
+    )
     monkeypatch.delenv("INFLUX_TOKEN")
     client = InfluxDBClient(username="legacy-user", password="legacy-password", database="v1db")
     client.write_points(["m v=1i 1"], protocol="line", time_precision="s")
@@ -238,8 +282,9 @@ def test_write_test_example_end_to_end(v2_server, how, tmp_path):
         values = dict(kv.split("=") for kv in fields.split(","))
         rs = client.query(
             'SELECT * FROM "m1" WHERE time = $t AND "id" = $id',
-            database="writetest", epoch="ms", bind_params={"t": int(stamp) * 1_000_000,
-                                                           "id": tags["id"]},
+            database="writetest",
+            epoch="ms",
+            bind_params={"t": int(stamp) * 1_000_000, "id": tags["id"]},
         )
         (point,) = list(rs.get_points())
         assert point["location"] == tags["location"] and point["fruit"] == tags["fruit"]
@@ -255,9 +300,13 @@ def test_answers_come_as_messagepack_like_5_3_2_asked(v2_env):
     client.create_database("mp")
     client.write_points(["m v=1i 1500000000123456789", "m v=2i 1500000001000000000"], protocol="line")
     assert list(client.query("SELECT * FROM m").get_points()) == [
-        {"time": "2017-07-14T02:40:00.123457Z", "v": 1}, {"time": "2017-07-14T02:40:01Z", "v": 2}]
+        {"time": "2017-07-14T02:40:00.123457Z", "v": 1},
+        {"time": "2017-07-14T02:40:01Z", "v": 2},
+    ]
     assert [p["time"] for p in client.query("SELECT * FROM m", epoch="ns").get_points()] == [
-        1500000000123456789, 1500000001000000000]
+        1500000000123456789,
+        1500000001000000000,
+    ]
     assert client.query("SELECT * FROM nothing").raw == {"statement_id": 0, "series": []}
     accepts = {r.headers.get("Accept") for r in v2_env.requests if r.path == "/query"}
     assert accepts == {"application/x-msgpack"}

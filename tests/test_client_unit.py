@@ -19,8 +19,16 @@ BUCKET_ID = "0123456789abcdef"
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
-    for name in ("INFLUX_HOST", "INFLUX_TOKEN", "INFLUX_ORG", "INFLUX_ORG_ID", "INFLUXDB_V2_URL",
-                 "INFLUXDB_V2_TOKEN", "INFLUXDB_V2_ORG", "INFLUX_CONFIGS_PATH"):
+    for name in (
+        "INFLUX_HOST",
+        "INFLUX_TOKEN",
+        "INFLUX_ORG",
+        "INFLUX_ORG_ID",
+        "INFLUXDB_V2_URL",
+        "INFLUXDB_V2_TOKEN",
+        "INFLUXDB_V2_ORG",
+        "INFLUX_CONFIGS_PATH",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
 
@@ -32,8 +40,15 @@ def mock():
 
 
 def mapping(db="db", rp="autogen", default=True, bucket=BUCKET_ID, virtual=False):
-    return {"id": "1111111111111111", "database": db, "retention_policy": rp, "default": default,
-            "virtual": virtual, "orgID": "2222222222222222", "bucketID": bucket}
+    return {
+        "id": "1111111111111111",
+        "database": db,
+        "retention_policy": rp,
+        "default": default,
+        "virtual": virtual,
+        "orgID": "2222222222222222",
+        "bucketID": bucket,
+    }
 
 
 def client(**kw):
@@ -49,8 +64,9 @@ def writes(mock):
 def test_write_points_goes_to_v2_write_with_token_header(mock):
     mock.get(BASE + "/api/v2/dbrps", json={"content": [mapping()]})
     mock.post(BASE + "/api/v2/write", status_code=204)
-    points = [{"measurement": "cpu", "tags": {"host": "a"}, "fields": {"value": 0.5},
-               "time": 1257894000000000000}]
+    points = [
+        {"measurement": "cpu", "tags": {"host": "a"}, "fields": {"value": 0.5}, "time": 1257894000000000000}
+    ]
     assert client().write_points(points) is True
     (req,) = writes(mock)
     assert req.qs == {"org": [ORG], "bucket": [BUCKET_ID], "precision": ["ns"]}
@@ -80,10 +96,15 @@ def test_without_mapping_the_virtual_convention_names_the_bucket(mock):
 
 
 def test_retention_policy_picks_its_mapping_and_default_is_used_without(mock):
-    mock.get(BASE + "/api/v2/dbrps", json={"content": [
-        mapping(rp="autogen", default=False, bucket="aaaaaaaaaaaaaaaa"),
-        mapping(rp="week", default=True, bucket="bbbbbbbbbbbbbbbb"),
-    ]})
+    mock.get(
+        BASE + "/api/v2/dbrps",
+        json={
+            "content": [
+                mapping(rp="autogen", default=False, bucket="aaaaaaaaaaaaaaaa"),
+                mapping(rp="week", default=True, bucket="bbbbbbbbbbbbbbbb"),
+            ]
+        },
+    )
     mock.post(BASE + "/api/v2/write", status_code=204)
     cli = client()
     cli.write_points(["m v=1i 1"], protocol="line")
@@ -102,8 +123,15 @@ def test_user_bucket_map_overrides_server(mock):
 
 @pytest.mark.parametrize(
     "precision, wire, stamp",
-    [(None, "ns", "7"), ("n", "ns", "7"), ("u", "us", "7"), ("ms", "ms", "7"), ("s", "s", "7"),
-     ("m", "s", "420"), ("h", "s", "25200")],
+    [
+        (None, "ns", "7"),
+        ("n", "ns", "7"),
+        ("u", "us", "7"),
+        ("ms", "ms", "7"),
+        ("s", "s", "7"),
+        ("m", "s", "420"),
+        ("h", "s", "25200"),
+    ],
 )
 def test_precisions_2x_does_not_know_are_converted(mock, precision, wire, stamp):
     mock.post(BASE + "/api/v2/write", status_code=204)
@@ -128,9 +156,7 @@ def test_hour_precision_datetime_lands_on_the_hour(mock):
     (req,) = writes(mock)
     seconds = int(req.body.split()[-1])
     assert req.qs["precision"] == ["s"]
-    assert datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc) == t.replace(
-        minute=0, second=0
-    )
+    assert datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc) == t.replace(minute=0, second=0)
 
 
 def test_batches_are_lazy_and_counted(mock):
@@ -179,14 +205,18 @@ def test_single_batch_with_bad_point_sends_nothing(mock):
 
 
 def test_parse_error_in_batch_reports_progress(mock):
-    mock.post(BASE + "/api/v2/write", [
-        {"status_code": 204},
-        {"status_code": 400, "json": {"code": "invalid",
-                                      "message": "unable to parse 'bad': missing fields"}},
-    ])
+    mock.post(
+        BASE + "/api/v2/write",
+        [
+            {"status_code": 204},
+            {
+                "status_code": 400,
+                "json": {"code": "invalid", "message": "unable to parse 'bad': missing fields"},
+            },
+        ],
+    )
     with pytest.raises(exceptions.WriteClientError) as info:
-        client(bucket_map={"db": "b"}).write_points(["m v=1i"] * 3 + ["bad"], batch_size=3,
-                                                    protocol="line")
+        client(bucket_map={"db": "b"}).write_points(["m v=1i"] * 3 + ["bad"], batch_size=3, protocol="line")
     err = info.value
     assert isinstance(err, exceptions.InfluxDBClientError)
     assert err.code == 400
@@ -196,10 +226,11 @@ def test_parse_error_in_batch_reports_progress(mock):
 
 
 def test_partial_write_422_reports_dropped(mock):
-    msg = ("failure writing points to database: partial write: field type conflict: input field "
-           '"v" on measurement "m" is type integer, already exists as type float dropped=2')
-    mock.post(BASE + "/api/v2/write", status_code=422,
-              json={"code": "unprocessable entity", "message": msg})
+    msg = (
+        "failure writing points to database: partial write: field type conflict: input field "
+        '"v" on measurement "m" is type integer, already exists as type float dropped=2'
+    )
+    mock.post(BASE + "/api/v2/write", status_code=422, json={"code": "unprocessable entity", "message": msg})
     with pytest.raises(exceptions.PartialWriteError) as info:
         client(bucket_map={"db": "b"}).write_points(["m v=1i"] * 5, protocol="line")
     assert info.value.dropped == 2 and info.value.code == 422
@@ -207,8 +238,7 @@ def test_partial_write_422_reports_dropped(mock):
 
 
 def test_server_error_is_influxdb_server_error(mock):
-    mock.post(BASE + "/api/v2/write", status_code=500,
-              json={"code": "internal error", "message": "boom"})
+    mock.post(BASE + "/api/v2/write", status_code=500, json={"code": "internal error", "message": "boom"})
     with pytest.raises(exceptions.InfluxDBServerError) as info:
         client(bucket_map={"db": "b"}).write_points(["m v=1i"], protocol="line")
     assert isinstance(info.value, exceptions.WriteServerError)
@@ -216,10 +246,14 @@ def test_server_error_is_influxdb_server_error(mock):
 
 
 def test_unauthorized_says_what_was_tried_without_the_token(mock):
-    mock.get(BASE + "/api/v2/dbrps", status_code=401,
-             json={"code": "unauthorized", "message": "unauthorized access"})
-    mock.post(BASE + "/write", status_code=401,
-              json={"code": "unauthorized", "message": "unauthorized access"})
+    mock.get(
+        BASE + "/api/v2/dbrps",
+        status_code=401,
+        json={"code": "unauthorized", "message": "unauthorized access"},
+    )
+    mock.post(
+        BASE + "/write", status_code=401, json={"code": "unauthorized", "message": "unauthorized access"}
+    )
     with pytest.raises(exceptions.AuthenticationError) as info:
         client().write_points(["m v=1i"], protocol="line")
     text = str(info.value)
@@ -230,8 +264,11 @@ def test_unauthorized_says_what_was_tried_without_the_token(mock):
 
 def test_missing_database_error_says_how_to_create_it(mock):
     mock.get(BASE + "/api/v2/dbrps", json={"content": []})
-    mock.post(BASE + "/api/v2/write", status_code=404,
-              json={"code": "not found", "message": 'bucket "nodb" not found'})
+    mock.post(
+        BASE + "/api/v2/write",
+        status_code=404,
+        json={"code": "not found", "message": 'bucket "nodb" not found'},
+    )
     with pytest.raises(exceptions.DatabaseNotFoundError) as info:
         client(database="nodb").write_points(["m v=1i"], protocol="line")
     assert "create_database('nodb')" in str(info.value)
@@ -266,8 +303,14 @@ def test_headers_argument_is_not_mutated(mock):
 
 
 def test_query_sends_influxql_to_v1_query_with_token(mock):
-    answer = {"results": [{"statement_id": 0, "series": [
-        {"name": "cpu", "columns": ["time", "value"], "values": [[1, 0.5]]}]}]}
+    answer = {
+        "results": [
+            {
+                "statement_id": 0,
+                "series": [{"name": "cpu", "columns": ["time", "value"], "values": [[1, 0.5]]}],
+            }
+        ]
+    }
     mock.get(BASE + "/query", json=answer)
     rs = client().query("SELECT * FROM cpu", epoch="ms", bind_params={"h": "a"})
     assert isinstance(rs, ResultSet)
@@ -312,29 +355,49 @@ def test_create_database_statement_is_routed_to_v2_api(mock):
     bucket_req = [r for r in mock.request_history if r.path == "/api/v2/buckets"][0]
     assert bucket_req.json() == {"orgID": "2222222222222222", "name": "x", "retentionRules": []}
     dbrp_req = [r for r in mock.request_history if r.method == "POST" and r.path == "/api/v2/dbrps"]
-    assert dbrp_req[0].json() == {"orgID": "2222222222222222", "database": "x",
-                                  "retention_policy": "autogen", "bucketID": BUCKET_ID,
-                                  "default": True}
+    assert dbrp_req[0].json() == {
+        "orgID": "2222222222222222",
+        "database": "x",
+        "retention_policy": "autogen",
+        "bucketID": BUCKET_ID,
+        "default": True,
+    }
 
 
 def test_mixed_statements_keep_order_and_ids(mock):
     mock.get(BASE + "/api/v2/dbrps", json={"content": [mapping(db="x")]})
-    mock.get(BASE + "/query", [
-        {"json": {"results": [{"statement_id": 0, "series": [{"name": "a", "columns": ["v"],
-                                                               "values": [[1]]}]}]}},
-        {"json": {"results": [{"statement_id": 0, "series": [{"name": "b", "columns": ["v"],
-                                                               "values": [[2]]}]}]}},
-    ])
+    mock.get(
+        BASE + "/query",
+        [
+            {
+                "json": {
+                    "results": [
+                        {"statement_id": 0, "series": [{"name": "a", "columns": ["v"], "values": [[1]]}]}
+                    ]
+                }
+            },
+            {
+                "json": {
+                    "results": [
+                        {"statement_id": 0, "series": [{"name": "b", "columns": ["v"], "values": [[2]]}]}
+                    ]
+                }
+            },
+        ],
+    )
     results = client().query('SELECT * FROM a; CREATE DATABASE "x"; SELECT * FROM b')
     assert [r.raw["statement_id"] for r in results] == [0, 1, 2]
     assert [list(r.get_points()) for r in results] == [[{"v": 1}], [], [{"v": 2}]]
 
 
 def test_query_creates_missing_mapping_when_bucket_exists(mock):
-    mock.get(BASE + "/query", [
-        {"json": {"results": [{"statement_id": 0, "error": "database not found: legacy"}]}},
-        {"json": {"results": [{"statement_id": 0}]}},
-    ])
+    mock.get(
+        BASE + "/query",
+        [
+            {"json": {"results": [{"statement_id": 0, "error": "database not found: legacy"}]}},
+            {"json": {"results": [{"statement_id": 0}]}},
+        ],
+    )
     mock.get(BASE + "/api/v2/dbrps", json={"content": []})
     mock.get(BASE + "/api/v2/buckets", json={"buckets": [{"id": BUCKET_ID, "name": "legacy"}]})
     mock.get(BASE + "/api/v2/orgs", json={"orgs": [{"id": "2222222222222222", "name": ORG}]})
@@ -346,10 +409,24 @@ def test_query_creates_missing_mapping_when_bucket_exists(mock):
 
 
 def test_chunked_query_yields_result_sets(mock):
-    body = (json.dumps({"results": [{"statement_id": 0, "series": [
-        {"name": "m", "columns": ["v"], "values": [[1]]}], "partial": True}]}) + "\n"
-        + json.dumps({"results": [{"statement_id": 0, "series": [
-            {"name": "m", "columns": ["v"], "values": [[2]]}]}]}) + "\n")
+    body = (
+        json.dumps(
+            {
+                "results": [
+                    {
+                        "statement_id": 0,
+                        "series": [{"name": "m", "columns": ["v"], "values": [[1]]}],
+                        "partial": True,
+                    }
+                ]
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {"results": [{"statement_id": 0, "series": [{"name": "m", "columns": ["v"], "values": [[2]]}]}]}
+        )
+        + "\n"
+    )
     mock.get(BASE + "/query", text=body)
     gen = client().query("SELECT v FROM m", chunked=True, chunk_size=1)
     assert [list(rs.get_points()) for rs in gen] == [[{"v": 1}], [{"v": 2}]]
@@ -363,15 +440,19 @@ def test_ping_returns_version_header(mock):
 
 
 def test_get_list_database_merges_buckets_and_mappings(mock):
-    mock.get(BASE + "/api/v2/buckets", json={"buckets": [
-        {"id": "a" * 16, "name": "_monitoring", "type": "system"},
-        {"id": "b" * 16, "name": "_tasks", "type": "system"},
-        {"id": "c" * 16, "name": "telegraf/autogen", "type": "user"},
-        {"id": "d" * 16, "name": "plain", "type": "user"},
-    ]})
+    mock.get(
+        BASE + "/api/v2/buckets",
+        json={
+            "buckets": [
+                {"id": "a" * 16, "name": "_monitoring", "type": "system"},
+                {"id": "b" * 16, "name": "_tasks", "type": "system"},
+                {"id": "c" * 16, "name": "telegraf/autogen", "type": "user"},
+                {"id": "d" * 16, "name": "plain", "type": "user"},
+            ]
+        },
+    )
     mock.get(BASE + "/api/v2/dbrps", json={"content": [mapping(db="telegraf"), mapping(db="other")]})
-    assert client().get_list_database() == [{"name": "telegraf"}, {"name": "plain"},
-                                            {"name": "other"}]
+    assert client().get_list_database() == [{"name": "telegraf"}, {"name": "plain"}, {"name": "other"}]
 
 
 def test_connection_errors_are_retried_then_reraised(mock):
@@ -401,8 +482,9 @@ def test_without_token_the_wire_is_influxdb_python_s(mock):
 
 
 def test_without_token_not_implemented_says_how_to_fix(mock):
-    mock.post(BASE + "/query", json={"results": [
-        {"statement_id": 0, "error": "not implemented: CREATE DATABASE"}]})
+    mock.post(
+        BASE + "/query", json={"results": [{"statement_id": 0, "error": "not implemented: CREATE DATABASE"}]}
+    )
     with pytest.raises(exceptions.InfluxDBClientError) as info:
         InfluxDBClient().create_database("x")
     assert str(info.value).startswith("not implemented: CREATE DATABASE")

@@ -23,8 +23,13 @@ def test_explicit_arguments_win_over_environment():
 
 
 def test_influx_names_before_official_client_names():
-    env = {"INFLUX_TOKEN": "a", "INFLUXDB_V2_TOKEN": "b", "INFLUXDB_V2_ORG": "o2",
-           "INFLUXDB_V2_URL": "https://srv:8443/", "HOME": "/nonexistent"}
+    env = {
+        "INFLUX_TOKEN": "a",
+        "INFLUXDB_V2_TOKEN": "b",
+        "INFLUXDB_V2_ORG": "o2",
+        "INFLUXDB_V2_URL": "https://srv:8443/",
+        "HOME": "/nonexistent",
+    }
     s = resolve_settings(env=env)
     assert s.credentials.token == "a"
     assert s.org == "o2"
@@ -51,9 +56,9 @@ def test_cli_config_active_profile(tmp_path):
     cfg = tmp_path / "configs"
     cfg.write_text(
         '[other]\n  url = "http://other:8086"\n  token = "t-other"\n  org = "o-other"\n'
-        '  active = false\n\n'
+        "  active = false\n\n"
         '[default]\n  url = "http://cli-host:8086"\n  token = "t-cli"\n  org = "o-cli"\n'
-        '  active = true\n'
+        "  active = true\n"
     )
     s = resolve_settings(env={"INFLUX_CONFIGS_PATH": str(cfg)})
     assert s.base_url == "http://cli-host:8086"
@@ -88,9 +93,7 @@ def test_token_not_in_repr():
 
 
 def test_bucket_map_forms():
-    s = resolve_settings(
-        bucket_map={"db1": "b1", "db2/rp2": "b2", ("db3", "rp3"): "b3"}, env={}
-    )
+    s = resolve_settings(bucket_map={"db1": "b1", "db2/rp2": "b2", ("db3", "rp3"): "b3"}, env={})
     assert s.bucket_map == {("db1", None): "b1", ("db2", "rp2"): "b2", ("db3", "rp3"): "b3"}
     with pytest.raises(TypeError):
         resolve_settings(bucket_map={1: "x"}, env={})

@@ -15,17 +15,35 @@ from influx_compat.exceptions import InvalidPointError
 # Nanosecond indexes: 5.3.2 reads the index's raw values, which pandas 3 may keep in microseconds.
 IDX = pd.date_range("2020-01-01", periods=4, freq="h", tz="UTC", unit="ns")
 FRAMES = {
-    "numbers": pd.DataFrame({"a": [1.5, 2.0, np.nan, 1e-5], "b": [1, 2, 3, 4], "c": ["x", "y z", "", "w,q"],
-                             "d": [True, False, True, False]}, index=IDX),
-    "tags": pd.DataFrame({"t1": ["a", "b c", None, "d=e"], "t2": [1, 2, 3, 4], "v": [0.1, 7.0, 3.0, -1.25],
-                          "w": [np.inf, np.nan, 1.0, 2.0]}, index=IDX),
+    "numbers": pd.DataFrame(
+        {
+            "a": [1.5, 2.0, np.nan, 1e-5],
+            "b": [1, 2, 3, 4],
+            "c": ["x", "y z", "", "w,q"],
+            "d": [True, False, True, False],
+        },
+        index=IDX,
+    ),
+    "tags": pd.DataFrame(
+        {
+            "t1": ["a", "b c", None, "d=e"],
+            "t2": [1, 2, 3, 4],
+            "v": [0.1, 7.0, 3.0, -1.25],
+            "w": [np.inf, np.nan, 1.0, 2.0],
+        },
+        index=IDX,
+    ),
     "period": pd.DataFrame({"v": [1.0, 2.0]}, index=pd.period_range("2020-01", periods=2, freq="M")),
     "odd columns": pd.DataFrame({"a b": [1.0, 2.0], "c,d": [3, 4], 5: [1.5, 2.5]}, index=IDX[:2]),
 }
 CASES = [
-    ("numbers", {}), ("numbers", {"tag_columns": ["c"]}), ("numbers", {"field_columns": ["a", "b"]}),
-    ("numbers", {"global_tags": {"host": "h 1", "empty": ""}}), ("tags", {"tag_columns": ["t1", "t2"]}),
-    ("tags", {"tag_columns": ["t1"], "global_tags": {"g": "x"}}), ("numbers", {"numeric_precision": 2}),
+    ("numbers", {}),
+    ("numbers", {"tag_columns": ["c"]}),
+    ("numbers", {"field_columns": ["a", "b"]}),
+    ("numbers", {"global_tags": {"host": "h 1", "empty": ""}}),
+    ("tags", {"tag_columns": ["t1", "t2"]}),
+    ("tags", {"tag_columns": ["t1"], "global_tags": {"g": "x"}}),
+    ("numbers", {"numeric_precision": 2}),
     ("odd columns", {}),
     *[("numbers", {"time_precision": p}) for p in ("n", "u", "ms", "s", "m", "h")],
 ]
@@ -75,8 +93,10 @@ def test_a_row_without_any_field_is_refused():
 def test_round_trip_through_the_v2_server(v2_server):
     client = DataFrameClient(url=v2_server.url, token=v2_server.token, org=v2_server.org, database="frames")
     client.create_database("frames")
-    frame = pd.DataFrame({"host": ["a", "b", "a"], "load": [0.5, 1.5, 2.5], "count": [1, 2, 3]},
-                         index=pd.date_range("2021-03-01", periods=3, freq="min", tz="UTC"))
+    frame = pd.DataFrame(
+        {"host": ["a", "b", "a"], "load": [0.5, 1.5, 2.5], "count": [1, 2, 3]},
+        index=pd.date_range("2021-03-01", periods=3, freq="min", tz="UTC"),
+    )
     assert client.write_points(frame, "cpu", tag_columns=["host"], batch_size=2, time_precision="s")
     result = client.query('SELECT * FROM "cpu"')
     got = result["cpu"]
@@ -84,7 +104,9 @@ def test_round_trip_through_the_v2_server(v2_server):
     assert list(got["load"]) == [0.5, 1.5, 2.5] and list(got["count"]) == [1, 2, 3]
     assert list(got["host"]) == ["a", "b", "a"]
     grouped = client.query('SELECT sum("count") FROM "cpu" GROUP BY "host"')
-    assert {k: list(v["sum"]) for k, v in grouped.items()} == {("cpu", (("host", "a"),)): [4],
-                                                               ("cpu", (("host", "b"),)): [2]}
+    assert {k: list(v["sum"]) for k, v in grouped.items()} == {
+        ("cpu", (("host", "a"),)): [4],
+        ("cpu", (("host", "b"),)): [2],
+    }
     assert client.query('SELECT * FROM "cpu" WHERE "host" = \'none\'') == {}
     assert client.query("SHOW MEASUREMENTS").raw["series"][0]["values"] == [["cpu"]]

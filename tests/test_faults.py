@@ -25,13 +25,21 @@ START = 1_700_000_000_000_000_000
 
 
 def _points(n: int = N, offset: int = 0) -> List[Dict[str, Any]]:
-    return [{"measurement": "m1", "tags": {"host": f"h{i % 100}", "dc": f"dc{i % 3}"},
-             "fields": {"x": i * 0.5, "z": i}, "time": START + i} for i in range(offset, offset + n)]
+    return [
+        {
+            "measurement": "m1",
+            "tags": {"host": f"h{i % 100}", "dc": f"dc{i % 3}"},
+            "fields": {"x": i * 0.5, "z": i},
+            "time": START + i,
+        }
+        for i in range(offset, offset + n)
+    ]
 
 
 def _read_back(server: Any, database: str) -> Dict[str, int]:
-    client = influx_compat.InfluxDBClient(url=server.url, token=server.token, org=server.org,
-                                          database=database)
+    client = influx_compat.InfluxDBClient(
+        url=server.url, token=server.token, org=server.org, database=database
+    )
     rs = client.query('SELECT count("z"), sum("z") FROM "m1"')
     (row,) = list(rs.get_points())
     return {"count": row["count"], "sum": row["sum"]}
@@ -73,8 +81,9 @@ def test_every_point_lands_exactly_once(v2_server, fault):
     setup.create_database(database)
     proxy = FaultProxy(v2_server.url, **FAULTS[fault])
     try:
-        client = influx_compat.InfluxDBClient(url=proxy.url, token=v2_server.token, org=v2_server.org,
-                                              database=database, timeout=1, retries=5)
+        client = influx_compat.InfluxDBClient(
+            url=proxy.url, token=v2_server.token, org=v2_server.org, database=database, timeout=1, retries=5
+        )
         seen = _write_resuming(client, _points())
     finally:
         proxy.close()
@@ -86,8 +95,9 @@ def test_every_point_lands_exactly_once(v2_server, fault):
         assert seen and all(s.startswith("WriteServerError") for s in seen), seen
     else:
         assert not seen, seen  # retried transparently
-    RESULTS.append(f"| {fault} | {injected} | {N:,} | {got['count']:,} | 0 | "
-                   f"{'; '.join(seen) or 'nothing (retried)'} |")
+    RESULTS.append(
+        f"| {fault} | {injected} | {N:,} | {got['count']:,} | 0 | {'; '.join(seen) or 'nothing (retried)'} |"
+    )
 
 
 def test_a_single_line_too_large_says_so(v2_server):
@@ -95,8 +105,9 @@ def test_a_single_line_too_large_says_so(v2_server):
     setup.create_database("big")
     proxy = FaultProxy(v2_server.url, max_body=2_000)
     try:
-        client = influx_compat.InfluxDBClient(url=proxy.url, token=v2_server.token, org=v2_server.org,
-                                              database="big")
+        client = influx_compat.InfluxDBClient(
+            url=proxy.url, token=v2_server.token, org=v2_server.org, database="big"
+        )
         points = _points(50) + [{"measurement": "m1", "fields": {"s": "x" * 5_000}, "time": START + 10**6}]
         with pytest.raises(InfluxDBClientError) as info:
             client.write_points(points)
@@ -109,8 +120,9 @@ def test_a_single_line_too_large_says_so(v2_server):
 
 
 def test_one_client_shared_by_8_threads_loses_nothing(v2_server):
-    client = influx_compat.InfluxDBClient(url=v2_server.url, token=v2_server.token, org=v2_server.org,
-                                          database="threads")
+    client = influx_compat.InfluxDBClient(
+        url=v2_server.url, token=v2_server.token, org=v2_server.org, database="threads"
+    )
     client.create_database("threads")
     errors: List[BaseException] = []
     share = N // 8

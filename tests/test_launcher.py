@@ -25,7 +25,8 @@ def _python(code: str, *args: str, env=None, launcher=True, tmp_path=None) -> su
 
 
 def test_influxdb_and_its_submodules_are_ours(tmp_path):
-    proc = _python("""
+    proc = _python(
+        """
         import sys
         import influxdb
         from influxdb import InfluxDBClient, DataFrameClient, SeriesHelper
@@ -41,23 +42,32 @@ def test_influxdb_and_its_submodules_are_ours(tmp_path):
         assert influxdb.helper is influx_compat.helper
         assert make_lines({"points": [{"measurement": "m", "fields": {"v": 1}}]}) == "m v=1i\\n"
         print("argv", sys.argv[1:], "main", __name__)
-    """, "one", "--two", tmp_path=tmp_path)
+    """,
+        "one",
+        "--two",
+        tmp_path=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "argv ['one', '--two'] main __main__" in proc.stdout
 
 
 def test_without_the_launcher_influxdb_python_is_untouched(tmp_path):
-    proc = _python("""
+    proc = _python(
+        """
         import influxdb, influx_compat
         assert influxdb is not influx_compat
         print(influxdb.__file__)
-    """, launcher=False, tmp_path=tmp_path)
+    """,
+        launcher=False,
+        tmp_path=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "influx_compat" not in proc.stdout
 
 
 def test_install_in_code_and_unknown_submodules(tmp_path):
-    proc = _python("""
+    proc = _python(
+        """
         import influx_compat
         influx_compat.install()
         influx_compat.install()  # idempotent
@@ -70,7 +80,10 @@ def test_install_in_code_and_unknown_submodules(tmp_path):
         influx_compat.uninstall()
         import influxdb
         assert influxdb is not influx_compat
-    """, launcher=False, tmp_path=tmp_path)
+    """,
+        launcher=False,
+        tmp_path=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "refused: influxdb.influxdb08 has no counterpart in influx_compat" in proc.stdout
 
@@ -79,8 +92,13 @@ def test_module_form_and_usage(tmp_path):
     env = dict(os.environ)
     env["PYTHONPATH"] = ROOT + os.pathsep + str(tmp_path) + os.pathsep + env.get("PYTHONPATH", "")
     (tmp_path / "legacy_mod.py").write_text("import influxdb, sys\nprint(influxdb.__name__, sys.argv[1:])\n")
-    proc = subprocess.run([sys.executable, "-m", "influx_compat", "run", "-m", "legacy_mod", "x"],
-                          env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "influx_compat", "run", "-m", "legacy_mod", "x"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "influx_compat ['x']"
     usage = subprocess.run([sys.executable, "-m", "influx_compat"], env=env, capture_output=True, text=True)
@@ -89,13 +107,17 @@ def test_module_form_and_usage(tmp_path):
 
 def test_legacy_script_writes_to_a_v2_server(tmp_path, v2_server):
     env = v2_server.env()
-    proc = _python("""
+    proc = _python(
+        """
         from influxdb import InfluxDBClient
         client = InfluxDBClient(host="localhost", port=8086)  # INFLUX_HOST from the environment wins
         client.create_database("legacy")
         client.write_points([{"measurement": "m", "fields": {"v": 1}, "time": 0}], database="legacy")
         print(list(client.query("SELECT * FROM m", database="legacy", epoch="s").get_points()))
-    """, env=env, tmp_path=tmp_path)
+    """,
+        env=env,
+        tmp_path=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[{'time': 0, 'v': 1}]"
     assert any(r.path == "/api/v2/write" for r in v2_server.requests)

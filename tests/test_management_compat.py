@@ -43,8 +43,9 @@ def pair(v1_engine, v2_server):
     port = int(v1_engine.url.rsplit(":", 1)[1])
     old = legacy.InfluxDBClient(port=port, database="db")
     _v1_reset(old)
-    new = influx_compat.InfluxDBClient(host=v2_server.host, port=v2_server.port, database="db",
-                                       token=v2_server.token, org=v2_server.org)
+    new = influx_compat.InfluxDBClient(
+        host=v2_server.host, port=v2_server.port, database="db", token=v2_server.token, org=v2_server.org
+    )
     yield old, new
     old.close()
     new.close()
@@ -89,8 +90,10 @@ def run_both(pair, scenario: Callable[[Recorder], None]) -> Tuple[Record, Record
 
 
 def _points(measurement: str, tags: Dict[str, str], n: int = 1) -> List[Dict[str, Any]]:
-    return [{"measurement": measurement, "tags": tags, "fields": {"x": float(i)}, "time": NOW + i * 10**9}
-            for i in range(n)]
+    return [
+        {"measurement": measurement, "tags": tags, "fields": {"x": float(i)}, "time": NOW + i * 10**9}
+        for i in range(n)
+    ]
 
 
 # -- retention policies ---------------------------------------------------------
@@ -138,8 +141,10 @@ def _replication_is_one(record: Record) -> Record:
     out = []
     for label, outcome in record:
         if outcome[0] == "ok" and isinstance(outcome[1], list):
-            outcome = ("ok", [dict(v, replicaN=1) if isinstance(v, dict) and "replicaN" in v else v
-                              for v in outcome[1]])
+            outcome = (
+                "ok",
+                [dict(v, replicaN=1) if isinstance(v, dict) and "replicaN" in v else v for v in outcome[1]],
+            )
         out.append((label, outcome))
     return out
 
@@ -164,8 +169,12 @@ def _fix_bad_duration(record: Record) -> Record:
     for label, outcome in record:
         if label == "bad duration":
             assert outcome[0] == "error" and outcome[2] == 400
-            outcome = ("error", "400: invalid duration '1d; DROP DATABASE db': expected a duration such as "
-                                "'7d' or 'INF', or a number", 400)
+            outcome = (
+                "error",
+                "400: invalid duration '1d; DROP DATABASE db': expected a duration such as "
+                "'7d' or 'INF', or a number",
+                400,
+            )
         out.append((label, outcome))
     return out
 
@@ -177,9 +186,13 @@ def series_scenario(r: Recorder) -> None:
     r("create db", lambda c: c.create_database("db"))
     r("create r1", lambda c: c.create_retention_policy("r1", "1d", 1, "db"))
     r("measurements empty", lambda c: c.get_list_measurements())
-    r("write r1", lambda c: c.write_points(
-        _points("m", {"a": "1", "b": "x"}) + _points("m", {"a": "2"}) + _points("n", {}),
-        retention_policy="r1"))
+    r(
+        "write r1",
+        lambda c: c.write_points(
+            _points("m", {"a": "1", "b": "x"}) + _points("m", {"a": "2"}) + _points("n", {}),
+            retention_policy="r1",
+        ),
+    )
     r("write autogen", lambda c: c.write_points(_points("k", {"q": "a b,c=d"}), retention_policy="autogen"))
     r("write quote", lambda c: c.write_points(_points('we"ird', {"a": "it's"})))
     r("measurements", lambda c: c.get_list_measurements())
@@ -213,8 +226,10 @@ def delete_scenario(r: Recorder) -> None:
     r("create db", lambda c: c.create_database("db"))
     r("write", lambda c: c.write_points(_points("cpu", {"host": "a"}, 5) + _points("cpu", {"host": "b"}, 5)))
     start = NOW + 2 * 10**9
-    r("delete range", lambda c: c.query(f"DELETE FROM cpu WHERE host = 'a' AND time < {start}",
-                                        method="POST"))
+    r(
+        "delete range",
+        lambda c: c.query(f"DELETE FROM cpu WHERE host = 'a' AND time < {start}", method="POST"),
+    )
     r("read", lambda c: c.query("SELECT * FROM cpu", epoch="s"))
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime((NOW + 3 * 10**9) // 10**9))
     r("delete rfc3339", lambda c: c.query(f"DELETE WHERE time >= '{stamp}'", method="POST"))
@@ -275,16 +290,18 @@ def test_user_credentials_work_on_the_v1_endpoints(pair, v2_server):
     new.create_database("db")
     new.create_user("writer", "w-secret-1")
     new.grant_privilege("all", "db", "writer")
-    as_user = influx_compat.InfluxDBClient(host=v2_server.host, port=v2_server.port, database="db",
-                                           username="writer", password="w-secret-1")
+    as_user = influx_compat.InfluxDBClient(
+        host=v2_server.host, port=v2_server.port, database="db", username="writer", password="w-secret-1"
+    )
     assert as_user.write_points(_points("cpu", {"h": "a"}, 2))
     assert len(list(as_user.query("SELECT * FROM cpu").get_points())) == 2
     new.revoke_privilege("write", "db", "writer")
     with pytest.raises(influx_compat.InfluxDBClientError):
         as_user.write_points(_points("cpu", {"h": "b"}))
     assert len(list(as_user.query("SELECT * FROM cpu").get_points())) == 2
-    wrong = influx_compat.InfluxDBClient(host=v2_server.host, port=v2_server.port, database="db",
-                                         username="writer", password="wrong-pass")
+    wrong = influx_compat.InfluxDBClient(
+        host=v2_server.host, port=v2_server.port, database="db", username="writer", password="wrong-pass"
+    )
     with pytest.raises(influx_compat.InfluxDBClientError):
         wrong.query("SELECT * FROM cpu")
 
@@ -292,8 +309,9 @@ def test_user_credentials_work_on_the_v1_endpoints(pair, v2_server):
 def test_grant_on_a_user_created_elsewhere_says_what_to_do(pair, v2_server):
     _, new = pair
     new.create_database("db")
-    other = influx_compat.InfluxDBClient(host=v2_server.host, port=v2_server.port,
-                                         token=v2_server.token, org=v2_server.org)
+    other = influx_compat.InfluxDBClient(
+        host=v2_server.host, port=v2_server.port, token=v2_server.token, org=v2_server.org
+    )
     other.create_user("someone", "s-secret-1")
     with pytest.raises(UnsupportedOperationError, match=r"set_user_password\('someone'"):
         new.grant_privilege("read", "db", "someone")
@@ -333,21 +351,47 @@ def test_create_continuous_query_is_refused_with_directions(pair):
 
 def statements_scenario(r: Recorder) -> None:
     r("create", lambda c: c.query('CREATE DATABASE "x"; SHOW DATABASES', method="POST"))
-    r("rp", lambda c: c.query('CREATE RETENTION POLICY "week" ON "x" DURATION 7d REPLICATION 1 DEFAULT; '
-                              'SHOW RETENTION POLICIES ON "x"', method="POST"))
+    r(
+        "rp",
+        lambda c: c.query(
+            'CREATE RETENTION POLICY "week" ON "x" DURATION 7d REPLICATION 1 DEFAULT; '
+            'SHOW RETENTION POLICIES ON "x"',
+            method="POST",
+        ),
+    )
     r("write", lambda c: c.write_points(_points("m", {"t": "1"}, 2), database="x"))
-    r("mixed", lambda c: c.query('SELECT count(x) FROM m; SHOW SERIES; -- comment\n'
-                                 'ALTER RETENTION POLICY "week" ON "x" DURATION 14d; '
-                                 'SHOW RETENTION POLICIES', database="x", method="POST"))
-    r("users", lambda c: c.query("CREATE USER \"bob\" WITH PASSWORD 'b-secret-1'; "
-                                 'GRANT READ ON "x" TO "bob"; SHOW GRANTS FOR "bob"; SHOW USERS',
-                                 method="POST"))
+    r(
+        "mixed",
+        lambda c: c.query(
+            "SELECT count(x) FROM m; SHOW SERIES; -- comment\n"
+            'ALTER RETENTION POLICY "week" ON "x" DURATION 14d; '
+            "SHOW RETENTION POLICIES",
+            database="x",
+            method="POST",
+        ),
+    )
+    r(
+        "users",
+        lambda c: c.query(
+            "CREATE USER \"bob\" WITH PASSWORD 'b-secret-1'; "
+            'GRANT READ ON "x" TO "bob"; SHOW GRANTS FOR "bob"; SHOW USERS',
+            method="POST",
+        ),
+    )
     r("drop", lambda c: c.query('DROP MEASUREMENT "m"; SHOW MEASUREMENTS', database="x", method="POST"))
-    r("error stops", lambda c: c.query('DROP RETENTION POLICY "week" ON "x"; '
-                                       'CREATE RETENTION POLICY "r" ON "nodb" DURATION 1d REPLICATION 1; '
-                                       "SHOW DATABASES", method="POST"))
-    r("after", lambda c: c.query('SHOW RETENTION POLICIES ON "x"; DROP DATABASE "x"; SHOW DATABASES',
-                                 method="POST"))
+    r(
+        "error stops",
+        lambda c: c.query(
+            'DROP RETENTION POLICY "week" ON "x"; '
+            'CREATE RETENTION POLICY "r" ON "nodb" DURATION 1d REPLICATION 1; '
+            "SHOW DATABASES",
+            method="POST",
+        ),
+    )
+    r(
+        "after",
+        lambda c: c.query('SHOW RETENTION POLICIES ON "x"; DROP DATABASE "x"; SHOW DATABASES', method="POST"),
+    )
 
 
 def test_statements_inside_query(pair):
@@ -369,8 +413,11 @@ def test_statements_inside_query(pair):
 
 def test_statements_after_a_failure_are_not_executed(pair):
     _, new = pair
-    results = new.query('CREATE DATABASE "a"; CREATE RETENTION POLICY "r" ON "nodb" DURATION 1d '
-                        'REPLICATION 1; SELECT * FROM m; SHOW DATABASES', raise_errors=False)
+    results = new.query(
+        'CREATE DATABASE "a"; CREATE RETENTION POLICY "r" ON "nodb" DURATION 1d '
+        "REPLICATION 1; SELECT * FROM m; SHOW DATABASES",
+        raise_errors=False,
+    )
     assert [r.raw for r in results] == [
         {"statement_id": 0, "series": []},
         {"statement_id": 1, "error": "database not found: nodb"},

@@ -29,8 +29,9 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=
 name_chars = st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\n\r\\")
 names = st.text(name_chars, min_size=1, max_size=12).filter(lambda s: not s.startswith("#"))
 tag_values = st.text(name_chars, min_size=1, max_size=12)
-string_values = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x00"),
-                        max_size=20)
+string_values = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x00"), max_size=20
+)
 field_values = st.one_of(
     # subnormals: the parser's strtod reports ERANGE for them (the server's Go ParseFloat does not)
     st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False),
@@ -39,9 +40,11 @@ field_values = st.one_of(
     string_values,
 )
 points = st.fixed_dictionaries(
-    {"measurement": names,
-     "tags": st.dictionaries(names, tag_values, max_size=4),
-     "fields": st.dictionaries(names, field_values, min_size=1, max_size=4)},
+    {
+        "measurement": names,
+        "tags": st.dictionaries(names, tag_values, max_size=4),
+        "fields": st.dictionaries(names, field_values, min_size=1, max_size=4),
+    },
     optional={"time": st.integers(min_value=-(2**62), max_value=2**62)},
 )
 
@@ -80,8 +83,14 @@ def _has_trailing_backslash(point) -> bool:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True).filter(lambda f: not math.isfinite(f)),
-                 st.just(object()), st.just(b"bytes"), st.complex_numbers()))
+@given(
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True).filter(lambda f: not math.isfinite(f)),
+        st.just(object()),
+        st.just(b"bytes"),
+        st.complex_numbers(),
+    )
+)
 def test_refused_values_raise_before_anything_is_sent(value):
     try:
         line_protocol.make_lines({"points": [{"measurement": "m", "fields": {"v": value}}]})

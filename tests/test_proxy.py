@@ -50,8 +50,9 @@ def test_influxdb_python_5_3_2_unchanged_through_the_proxy(proxy):
     client.create_retention_policy("week", "7d", 1, "legacy", default=True)
     assert [rp["name"] for rp in client.get_list_retention_policies("legacy")] == ["autogen", "week"]
     hour = int(time.time()) // 3600 - 10  # inside the 7-day policy
-    points = [{"measurement": "m", "tags": {"t": "1"}, "fields": {"v": i}, "time": hour + i}
-              for i in range(5)]
+    points = [
+        {"measurement": "m", "tags": {"t": "1"}, "fields": {"v": i}, "time": hour + i} for i in range(5)
+    ]
     assert client.write_points(points, time_precision="h", batch_size=2)
     got = list(client.query("SELECT * FROM m", epoch="h").get_points())
     assert [(p["time"], p["v"]) for p in got] == [(hour + i, i) for i in range(5)]

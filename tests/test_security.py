@@ -40,8 +40,9 @@ def test_token_appears_only_in_the_authorization_header(v2_server, caplog):
         lambda: client.query("SELEKT nonsense"),
         lambda: client.create_continuous_query("cq", "SELECT mean(v) INTO x FROM m GROUP BY time(1h)"),
         lambda: client.drop_user("nobody"),
-        lambda: influx_compat.InfluxDBClient(url=v2_server.url, token=token + "x", org=v2_server.org,
-                                             database="sec").query("SELECT * FROM m"),
+        lambda: influx_compat.InfluxDBClient(
+            url=v2_server.url, token=token + "x", org=v2_server.org, database="sec"
+        ).query("SELECT * FROM m"),
     ]
     for call in failing:
         with pytest.raises(Exception) as info:
@@ -58,8 +59,9 @@ def test_token_appears_only_in_the_authorization_header(v2_server, caplog):
 
 
 def test_a_401_says_what_was_tried_and_how_to_give_a_token(v2_server):
-    client = influx_compat.InfluxDBClient(url=v2_server.url, token="wrong-token", org=v2_server.org,
-                                          database="sec")
+    client = influx_compat.InfluxDBClient(
+        url=v2_server.url, token="wrong-token", org=v2_server.org, database="sec"
+    )
     with pytest.raises(InfluxDBClientError) as info:
         client.query("SELECT * FROM m")
     text = str(info.value)
@@ -114,8 +116,9 @@ def tls_server(tmp_path):
 
 
 def _client(tls: Dict[str, Any], **kwargs: Any) -> influx_compat.InfluxDBClient:
-    return influx_compat.InfluxDBClient(host="127.0.0.1", port=tls["port"], ssl=True, token="t", org="o",
-                                        database="db", **kwargs)
+    return influx_compat.InfluxDBClient(
+        host="127.0.0.1", port=tls["port"], ssl=True, token="t", org="o", database="db", **kwargs
+    )
 
 
 def test_tls_verifies_against_a_ca_bundle(tls_server):
@@ -173,8 +176,9 @@ def test_redirects_to_another_host_lose_the_authorization_header():
     threading.Thread(target=first.serve_forever, daemon=True).start()
     _Handler.seen = []
     try:
-        client = influx_compat.InfluxDBClient(url=f"http://127.0.0.1:{first.server_address[1]}",
-                                              token="secret-token", org="o", database="db")
+        client = influx_compat.InfluxDBClient(
+            url=f"http://127.0.0.1:{first.server_address[1]}", token="secret-token", org="o", database="db"
+        )
         client.query("SELECT * FROM m")
     finally:
         first.shutdown()
@@ -186,11 +190,12 @@ def test_redirects_to_another_host_lose_the_authorization_header():
 
 
 def test_bind_params_travel_as_parameters_never_in_the_query_text(v2_server):
-    client = influx_compat.InfluxDBClient(url=v2_server.url, token=v2_server.token, org=v2_server.org,
-                                          database="binds")
+    client = influx_compat.InfluxDBClient(
+        url=v2_server.url, token=v2_server.token, org=v2_server.org, database="binds"
+    )
     client.create_database("binds")
     client.write_points([{"measurement": "m", "tags": {"host": "a'b"}, "fields": {"v": 1}, "time": 10**9}])
-    evil = "x' ; DROP DATABASE \"binds\" ; --"
+    evil = 'x\' ; DROP DATABASE "binds" ; --'
     rs = client.query('SELECT * FROM "m" WHERE "host" = $host', bind_params={"host": evil})
     assert list(rs.get_points()) == []
     rs = client.query('SELECT * FROM "m" WHERE "host" = $host', bind_params={"host": "a'b"}, epoch="s")

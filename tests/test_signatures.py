@@ -58,9 +58,7 @@ def test_submodules_importable(module):
     importlib.import_module("influx_compat." + module)
 
 
-@pytest.mark.parametrize(
-    "module, func", [(m, f) for m, fs in FUNCTIONS.items() for f in fs]
-)
+@pytest.mark.parametrize("module, func", [(m, f) for m, fs in FUNCTIONS.items() for f in fs])
 def test_function_signatures(module, func):
     ours = getattr(importlib.import_module("influx_compat." + module), func)
     theirs = getattr(importlib.import_module("influxdb." + module), func)
@@ -77,9 +75,7 @@ def _public_methods(cls):
         yield name
 
 
-@pytest.mark.parametrize(
-    "module, cls", [(m, c) for m, cs in CLASSES.items() for c in cs]
-)
+@pytest.mark.parametrize("module, cls", [(m, c) for m, cs in CLASSES.items() for c in cs])
 def test_class_methods(module, cls):
     ours = getattr(importlib.import_module("influx_compat." + module), cls)
     theirs = getattr(importlib.import_module("influxdb." + module), cls)

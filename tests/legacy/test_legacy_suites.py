@@ -31,27 +31,31 @@ LEGACY_FILES = [
 DESELECTED = {
     "client_test.py": {
         # Deliberate differences (docs/differences.md), each required on 2.x:
-        "TestInfluxDBClient::test_auth_default":
-            "5.3.2 sends root:root, which 2.x would refuse; we send no credentials",
-        "TestInfluxDBClient::test_write_points_with_precision":
-            "expects u, m and h on the wire, which 2.x reads as ns",
-        "TestInfluxDBClient::test_write_points_udp":
-            "2.x has no UDP listener: the points go over HTTP",
-        "TestInfluxDBClient::test_write_points_with_precision_udp":
-            "2.x has no UDP listener: the points go over HTTP",
+        "TestInfluxDBClient::test_auth_default": (
+            "5.3.2 sends root:root, which 2.x would refuse; we send no credentials"
+        ),
+        "TestInfluxDBClient::test_write_points_with_precision": (
+            "expects u, m and h on the wire, which 2.x reads as ns"
+        ),
+        "TestInfluxDBClient::test_write_points_udp": "2.x has no UDP listener: the points go over HTTP",
+        "TestInfluxDBClient::test_write_points_with_precision_udp": (
+            "2.x has no UDP listener: the points go over HTTP"
+        ),
     },
     "dataframe_client_test.py": {
         # The tests themselves no longer run on pandas 2+/NumPy 2 (with influxdb-python too):
-        "TestDataFrameClient::test_multiquery_into_dataframe":
-            "builds its expected frames with pd.to_datetime of mixed formats",
-        "TestDataFrameClient::test_multiquery_into_dataframe_dropna":
-            "uses np.NaN, removed in NumPy 2",
-        "TestDataFrameClient::test_write_points_from_dataframe_with_tag_escaped":
-            "uses the frequency 'H', removed in pandas 3",
+        "TestDataFrameClient::test_multiquery_into_dataframe": (
+            "builds its expected frames with pd.to_datetime of mixed formats"
+        ),
+        "TestDataFrameClient::test_multiquery_into_dataframe_dropna": "uses np.NaN, removed in NumPy 2",
+        "TestDataFrameClient::test_write_points_from_dataframe_with_tag_escaped": (
+            "uses the frequency 'H', removed in pandas 3"
+        ),
         # A deliberate difference (docs/differences.md): 2.x reads precision=h on /write as nanoseconds,
         # so hours go out as seconds x 3600.
-        "TestDataFrameClient::test_write_points_from_dataframe_with_time_precision":
-            "expects precision=h on the wire",
+        "TestDataFrameClient::test_write_points_from_dataframe_with_time_precision": (
+            "expects precision=h on the wire"
+        ),
     },
 }
 
@@ -124,14 +128,29 @@ def legacy_tests_dir(tmp_path_factory):
     """influxdb-python 5.3.2's tests package, from its PyPI sdist, with the aliasing conftest."""
     work = tmp_path_factory.mktemp("influxdb-5.3.2")
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-         "--disable-pip-version-check", "-q", "-d", str(work), "influxdb==5.3.2"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "--disable-pip-version-check",
+            "-q",
+            "-d",
+            str(work),
+            "influxdb==5.3.2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     archives = glob.glob(str(work / "influxdb-5.3.2.tar.gz"))
     assert proc.returncode == 0 and archives, (
         "could not download influxdb==5.3.2's sdist from PyPI (needed to run its own tests):\n"
-        + proc.stdout + proc.stderr
+        + proc.stdout
+        + proc.stderr
     )
     with tarfile.open(archives[0]) as tar:
         members = [m for m in tar.getmembers() if "/influxdb/tests/" in m.name and m.isfile()]
@@ -151,9 +170,22 @@ def test_influxdb_python_suite_passes(legacy_tests_dir, name):
     assert path.exists(), f"{name} is not in influxdb 5.3.2's sdist"
     deselect = [f"legacy_tests/{name}::{test}" for test in sorted(DESELECTED.get(name, {}))]
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore",
-         f"--rootdir={legacy_tests_dir}", str(path)],
-        cwd=legacy_tests_dir, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "ignore",
+            f"--rootdir={legacy_tests_dir}",
+            str(path),
+        ],
+        cwd=legacy_tests_dir,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env=dict(os.environ, LEGACY_DESELECT=",".join(deselect)),
     )
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]

@@ -17,8 +17,9 @@ def conforms(instance, schema_name):
     """Validate against a schema of the 2.x OpenAPI contract (OpenAPI 3.0 `nullable` allowed)."""
     schema = {"$ref": f"#/components/schemas/{schema_name}", "components": CONTRACT["components"]}
     validator = jsonschema.Draft7Validator(schema)
-    errors = [e for e in validator.iter_errors(instance)
-              if not (e.validator == "type" and e.instance is None)]
+    errors = [
+        e for e in validator.iter_errors(instance) if not (e.validator == "type" and e.instance is None)
+    ]
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
 
 
@@ -44,8 +45,7 @@ def make_bucket(api, name, **body):
 
 
 def test_every_answer_carries_version_headers(v2_server, api):
-    for resp in (requests.get(v2_server.url + "/ping"), api("GET", "/api/v2/buckets"),
-                 api("GET", "/nope")):
+    for resp in (requests.get(v2_server.url + "/ping"), api("GET", "/api/v2/buckets"), api("GET", "/nope")):
         assert resp.headers["X-Influxdb-Build"] == "OSS"
         assert resp.headers["X-Influxdb-Version"] == "v2.7.10"
 
@@ -64,7 +64,8 @@ def test_bucket_objects_conform_and_conflicts_are_422(api):
     bucket = make_bucket(api, "b1", retentionRules=[{"type": "expire", "everySeconds": 86400}])
     conforms(bucket, "Bucket")
     assert bucket["retentionRules"] == [
-        {"type": "expire", "everySeconds": 86400, "shardGroupDurationSeconds": 3600}]
+        {"type": "expire", "everySeconds": 86400, "shardGroupDurationSeconds": 3600}
+    ]
     listing = api("GET", "/api/v2/buckets", params={"org": api.server.org}).json()
     conforms(listing, "Buckets")
     dup = api("POST", "/api/v2/buckets", json={"orgID": api.server.org_id, "name": "b1"})
@@ -80,10 +81,16 @@ def test_bucket_objects_conform_and_conflicts_are_422(api):
         ({"name": "x"}, 400, "organization id must be provided"),
         ({"name": "_x"}, 400, "bucket name _x is invalid. Buckets may not start with underscore"),
         ({"name": 'a"b'}, 400, 'bucket name a"b is invalid. Bucket names may not include quotation marks'),
-        ({"name": "short", "retentionRules": [{"type": "expire", "everySeconds": 60}]}, 500,
-         "retention policy duration must be at least 1h0m0s"),
-        ({"name": "two", "retentionRules": [{"everySeconds": 3600}, {"everySeconds": 7200}]}, 422,
-         "buckets cannot have more than one retention rule at this time"),
+        (
+            {"name": "short", "retentionRules": [{"type": "expire", "everySeconds": 60}]},
+            500,
+            "retention policy duration must be at least 1h0m0s",
+        ),
+        (
+            {"name": "two", "retentionRules": [{"everySeconds": 3600}, {"everySeconds": 7200}]},
+            422,
+            "buckets cannot have more than one retention rule at this time",
+        ),
     ],
 )
 def test_bucket_validation(api, body, status, message):
@@ -102,8 +109,17 @@ def test_missing_bucket_by_name_is_404(api):
 def test_dbrps_first_mapping_is_default_and_virtual_ones_appear(api):
     bucket = make_bucket(api, "db1/week")
     org = api.server.org_id
-    resp = api("POST", "/api/v2/dbrps", json={"orgID": org, "bucketID": bucket["id"], "database": "db1",
-                                               "retention_policy": "week", "default": False})
+    resp = api(
+        "POST",
+        "/api/v2/dbrps",
+        json={
+            "orgID": org,
+            "bucketID": bucket["id"],
+            "database": "db1",
+            "retention_policy": "week",
+            "default": False,
+        },
+    )
     assert resp.status_code == 201
     created = resp.json()
     conforms(created, "DBRP")
@@ -113,13 +129,21 @@ def test_dbrps_first_mapping_is_default_and_virtual_ones_appear(api):
     virtual = [m for m in listing["content"] if m["virtual"]]
     assert {m["database"] for m in virtual} >= {"default", "_monitoring", "_tasks"}
     assert not [m for m in virtual if m["database"] == "db1"]  # hidden by the physical one
-    dup = api("POST", "/api/v2/dbrps", json={"orgID": org, "bucketID": bucket["id"], "database": "db1",
-                                              "retention_policy": "week"})
+    dup = api(
+        "POST",
+        "/api/v2/dbrps",
+        json={"orgID": org, "bucketID": bucket["id"], "database": "db1", "retention_policy": "week"},
+    )
     assert dup.status_code == 422
     assert api("GET", "/api/v2/dbrps").json() == {
-        "code": "invalid", "message": "either 'org' or 'orgID' must be provided"}
-    bad = api("POST", "/api/v2/dbrps", json={"orgID": org, "bucketID": bucket["id"], "database": "a/b",
-                                              "retention_policy": "r"})
+        "code": "invalid",
+        "message": "either 'org' or 'orgID' must be provided",
+    }
+    bad = api(
+        "POST",
+        "/api/v2/dbrps",
+        json={"orgID": org, "bucketID": bucket["id"], "database": "a/b", "retention_policy": "r"},
+    )
     assert bad.status_code == 400 and bad.json()["message"].startswith("DBRP provided is invalid")
 
 
@@ -128,19 +152,22 @@ def test_no_virtual_mappings_before_2_4():
 
     with V2TestServer(version="2.3.0") as srv:
         headers = {"Authorization": "Token " + srv.token}
-        content = requests.get(srv.url + "/api/v2/dbrps", params={"orgID": srv.org_id},
-                               headers=headers).json()["content"]
+        content = requests.get(
+            srv.url + "/api/v2/dbrps", params={"orgID": srv.org_id}, headers=headers
+        ).json()["content"]
         assert content == []
-        bearer = requests.get(srv.url + "/api/v2/buckets",
-                              headers={"Authorization": "Bearer " + srv.token})
+        bearer = requests.get(srv.url + "/api/v2/buckets", headers={"Authorization": "Bearer " + srv.token})
         assert bearer.status_code == 200  # Bearer from 2.1 on
 
 
 def test_write_errors_follow_the_2x_check_order(api):
     org = api.server.org
     cases = [
-        ({"org": org, "bucket": "default", "precision": "h"}, 400,
-         "invalid precision; valid precision units are ns, us, ms, and s"),
+        (
+            {"org": org, "bucket": "default", "precision": "h"},
+            400,
+            "invalid precision; valid precision units are ns, us, ms, and s",
+        ),
         ({"org": org}, 404, "bucket not found"),
         ({"bucket": "default"}, 400, "Please provide either orgID or org"),
         ({"org": "acme", "bucket": "default"}, 404, 'organization name "acme" not found'),
@@ -149,8 +176,9 @@ def test_write_errors_follow_the_2x_check_order(api):
     for params, status, message in cases:
         resp = api("POST", "/api/v2/write", params=params, data="m v=1")
         assert (resp.status_code, resp.json()["message"]) == (status, message), params
-    resp = requests.post(api.server.url + "/api/v2/write", params={"org": org, "bucket": "default"},
-                         data="m v=1")
+    resp = requests.post(
+        api.server.url + "/api/v2/write", params={"org": org, "bucket": "default"}, data="m v=1"
+    )
     assert resp.status_code == 401
     assert resp.json() == {"code": "unauthorized", "message": "unauthorized access"}
 
@@ -162,8 +190,12 @@ def count(api, db, measurement="m"):
 
 
 def test_parse_error_rejects_the_whole_batch(api):
-    resp = api("POST", "/api/v2/write", params={"org": api.server.org, "bucket": "default"},
-               data="m v=1 1\ninvalid\nm v=2 2\n")
+    resp = api(
+        "POST",
+        "/api/v2/write",
+        params={"org": api.server.org, "bucket": "default"},
+        data="m v=1 1\ninvalid\nm v=2 2\n",
+    )
     assert resp.status_code == 400
     assert resp.json() == {"code": "invalid", "message": "unable to parse 'invalid': missing fields"}
     assert count(api, "default") == 0
@@ -181,8 +213,13 @@ def test_field_type_conflict_is_422_with_dropped(api):
 
 
 def test_gzip_bodies(api):
-    resp = api("POST", "/api/v2/write", params={"org": api.server.org, "bucket": "default"},
-               data=gzip.compress(b"m v=1 1\n"), headers={"Content-Encoding": "gzip"})
+    resp = api(
+        "POST",
+        "/api/v2/write",
+        params={"org": api.server.org, "bucket": "default"},
+        data=gzip.compress(b"m v=1 1\n"),
+        headers={"Content-Encoding": "gzip"},
+    )
     assert resp.status_code == 204
     assert count(api, "default") == 1
 
@@ -194,7 +231,9 @@ def test_v1_write_reads_unknown_precisions_as_nanoseconds(api):
     answer = api("GET", "/query", params={"db": "default", "q": "SELECT * FROM m", "epoch": "ns"}).json()
     assert answer["results"][0]["series"][0]["values"] == [[438000, 1]]
     assert api("POST", "/write", params={"db": "nodb"}, data="m v=1").json() == {
-        "code": "not found", "message": "no dbrp mapping found"}
+        "code": "not found",
+        "message": "no dbrp mapping found",
+    }
     assert api("GET", "/write", params={"db": "default"}).status_code == 405
 
 
@@ -218,8 +257,9 @@ def test_query_legacy_credentials(v2_server):
     assert resp.json() == {"code": "unauthorized", "message": "Unauthorized"}
     ok = requests.get(url, params={"q": "SHOW DATABASES", "u": "anyone", "p": v2_server.token})
     assert ok.status_code == 200
-    bearer = requests.get(url, params={"q": "SHOW DATABASES"},
-                          headers={"Authorization": "Bearer " + v2_server.token})
+    bearer = requests.get(
+        url, params={"q": "SHOW DATABASES"}, headers={"Authorization": "Bearer " + v2_server.token}
+    )
     assert bearer.status_code == 401
 
 
@@ -235,14 +275,24 @@ def test_query_resolves_rp_and_rewrites_sources(api):
     assert values == [[[1, 1]], [[2, 2]], [[1, 1]]]
     rps = api("GET", "/query", params={"q": "SHOW RETENTION POLICIES ON db2"}).json()
     assert sorted(rps["results"][0]["series"][0]["values"]) == [
-        ["autogen", "0s", "168h0m0s", 1, True], ["week", "0s", "168h0m0s", 1, False]]
+        ["autogen", "0s", "168h0m0s", 1, True],
+        ["week", "0s", "168h0m0s", 1, False],
+    ]
 
 
 def test_chunked_query_streams_lines(api):
-    api("POST", "/api/v2/write", params={"org": api.server.org, "bucket": "default"},
-        data="\n".join(f"m v={i} {i}" for i in range(1, 6)))
-    resp = api("GET", "/query", params={"q": "SELECT v FROM m", "db": "default", "chunked": "true",
-                                        "chunk_size": "2"}, stream=True)
+    api(
+        "POST",
+        "/api/v2/write",
+        params={"org": api.server.org, "bucket": "default"},
+        data="\n".join(f"m v={i} {i}" for i in range(1, 6)),
+    )
+    resp = api(
+        "GET",
+        "/query",
+        params={"q": "SELECT v FROM m", "db": "default", "chunked": "true", "chunk_size": "2"},
+        stream=True,
+    )
     lines = [json.loads(line) for line in resp.iter_lines() if line]
     assert [len(doc["results"][0]["series"][0]["values"]) for doc in lines] == [2, 2, 1]
     assert lines[0]["results"][0]["partial"] is True
@@ -252,8 +302,9 @@ def test_delete_predicates(api):
     params = {"org": api.server.org, "bucket": "default"}
     api("POST", "/api/v2/write", params=params, data="m,host=a v=1 1\nm,host=b v=2 2\nn v=3 3")
     window = {"start": "1970-01-01T00:00:00Z", "stop": "2030-01-01T00:00:00Z"}
-    resp = api("POST", "/api/v2/delete", params=params,
-               json=dict(window, predicate='_measurement="m" AND host="a"'))
+    resp = api(
+        "POST", "/api/v2/delete", params=params, json=dict(window, predicate='_measurement="m" AND host="a"')
+    )
     assert resp.status_code == 204
     assert count(api, "default") == 1 and count(api, "default", "n") == 1
     for predicate, status, start in [
@@ -269,8 +320,9 @@ def test_delete_predicates(api):
 
 def test_limited_token_permissions(api):
     bucket = make_bucket(api, "ro")
-    perms = [{"action": "read", "resource": {"type": "buckets", "id": bucket["id"],
-                                              "orgID": api.server.org_id}}]
+    perms = [
+        {"action": "read", "resource": {"type": "buckets", "id": bucket["id"], "orgID": api.server.org_id}}
+    ]
     auth = api("POST", "/api/v2/authorizations", json={"orgID": api.server.org_id, "permissions": perms})
     assert auth.status_code == 201
     conforms(auth.json(), "Authorization")
@@ -298,22 +350,37 @@ def test_official_v2_client_works_against_it(v2_server):
     from influxdb_client.domain.dbrp_create import DBRPCreate
     from influxdb_client.service.dbr_ps_service import DBRPsService
 
-    with influxdb_client.InfluxDBClient(url=v2_server.url, token=v2_server.token,
-                                        org=v2_server.org) as client:
+    with influxdb_client.InfluxDBClient(
+        url=v2_server.url, token=v2_server.token, org=v2_server.org
+    ) as client:
         buckets = client.buckets_api()
         bucket = buckets.create_bucket(bucket_name="official", org=v2_server.org)
         assert buckets.find_bucket_by_name("official").id == bucket.id
-        DBRPsService(client.api_client).post_dbrp(DBRPCreate(
-            org_id=v2_server.org_id, bucket_id=bucket.id, database="officialdb",
-            retention_policy="autogen", default=True))
+        DBRPsService(client.api_client).post_dbrp(
+            DBRPCreate(
+                org_id=v2_server.org_id,
+                bucket_id=bucket.id,
+                database="officialdb",
+                retention_policy="autogen",
+                default=True,
+            )
+        )
         write = client.write_api(write_options=SYNCHRONOUS)
-        write.write(bucket="official", record=[
-            influxdb_client.Point("cpu").tag("host", "a").field("v", 1.5).time(10**18),
-            "cpu,host=b v=2.5 1000000000000000001",
-        ])
+        write.write(
+            bucket="official",
+            record=[
+                influxdb_client.Point("cpu").tag("host", "a").field("v", 1.5).time(10**18),
+                "cpu,host=b v=2.5 1000000000000000001",
+            ],
+        )
         orgs = client.organizations_api().find_organizations()
         assert [o.name for o in orgs] == [v2_server.org]
-    answer = requests.get(v2_server.url + "/query", params={"db": "officialdb", "q": "SELECT * FROM cpu"},
-                          headers={"Authorization": "Token " + v2_server.token}).json()
+    answer = requests.get(
+        v2_server.url + "/query",
+        params={"db": "officialdb", "q": "SELECT * FROM cpu"},
+        headers={"Authorization": "Token " + v2_server.token},
+    ).json()
     assert answer["results"][0]["series"][0]["values"] == [
-        ["2001-09-09T01:46:40Z", "a", 1.5], ["2001-09-09T01:46:40.000000001Z", "b", 2.5]]
+        ["2001-09-09T01:46:40Z", "a", 1.5],
+        ["2001-09-09T01:46:40.000000001Z", "b", 2.5],
+    ]
