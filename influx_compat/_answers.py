@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import struct
 from datetime import datetime, timedelta
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import requests
 
@@ -24,6 +24,15 @@ try:  # influxdb-python 5.3.2 required msgpack and asked for MessagePack answers
     import msgpack as _msgpack
 except ImportError:  # pragma: no cover - JSON then
     _msgpack = None
+
+_fast_loads: Optional[Callable[[bytes], Any]] = None
+try:  # an optional accelerator for JSON answers (InfluxDB 3 answers JSON only): pip install orjson
+    from orjson import JSONDecodeError as _FastJSONError
+    from orjson import loads as _orjson_loads
+
+    _fast_loads = _orjson_loads
+except ImportError:  # pragma: no cover - the standard library then
+    _FastJSONError = ValueError  # type: ignore[misc,assignment]  # never raised: _fast_loads is None
 
 __all__ = ["MSGPACK", "decode", "read_all", "json_stream", "line_chunks", "legacy_times"]
 
@@ -37,6 +46,11 @@ def decode(body: bytes, content_type: str) -> Any:
     """A /query answer: MessagePack when the server sent it, else JSON."""
     if content_type.startswith("application/x-msgpack") and _msgpack is not None:
         return _msgpack.unpackb(body, ext_hook=_msgpack_ext, raw=False, strict_map_key=False)
+    if _fast_loads is not None:
+        try:
+            return _fast_loads(body)
+        except _FastJSONError:  # e.g. an integer beyond 64 bits: the standard parser takes it
+            pass
     return json.loads(body)
 
 
@@ -101,9 +115,8 @@ def _next_second(second: str) -> str:
 def legacy_times(answer: Dict[str, Any]) -> Dict[str, Any]:
     """Rewrite the RFC3339 ``time`` column of a JSON answer as 5.3.2 showed times (in place).
 
-    3.x writes 0, 3, 6 or 9 fraction digits; the first three cases are
-    handled inline (one slice and one concatenation a row), the rest by
-    :func:`_rfc3339_to_legacy`.
+    3.x writes 0, 3, 6 or 9 fraction digits; these are handled inline (a
+    slice and a concatenation a row), anything else by :func:`_rfc3339_to_legacy`.
     """
     convert = _rfc3339_to_legacy
     for result in answer.get("results", ()):
@@ -121,6 +134,12 @@ def legacy_times(answer: Dict[str, Any]) -> Dict[str, Any]:
                 elif size == 27 and text[19] == ".":  # microseconds: 5.3.2's own form
                     if text[20:26] == "000000":
                         row[0] = text[:19] + "Z"
+                elif size == 30 and text[19] == "." and text[20:29].isdigit():  # nanoseconds
+                    micros = round(int(text[20:29]) / 1000)  # half to even, as timedelta rounds
+                    if micros >= 1_000_000:
+                        row[0] = convert(text)
+                    else:
+                        row[0] = f"{text[:19]}.{micros:06d}Z" if micros else text[:19] + "Z"
                 elif size != 20:
                     row[0] = convert(text)
     return answer

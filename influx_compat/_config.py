@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Dict, Mapping, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
 from influx_compat._flavour import Flavour, parse_flavour
@@ -215,7 +215,7 @@ def _normalise_bucket_map(
 
 def resolve_settings(
     host: str = DEFAULT_HOST,
-    port: object = DEFAULT_PORT,
+    port: Union[int, str] = DEFAULT_PORT,
     username: Optional[str] = "root",
     password: Optional[str] = "root",
     ssl: bool = False,
@@ -241,7 +241,7 @@ def resolve_settings(
     env = os.environ if env is None else env
     profile, profile_source = read_cli_config(env)
 
-    port_int = int(port)  # type: ignore[call-overload]  # ValueError as in 5.3.2
+    port_int = int(port)  # a ValueError as in 5.3.2
     scheme = "https" if ssl is True else "http"
     prefix = ""
     if path:

@@ -175,44 +175,59 @@ class Core:
         unknown = self.flavour is None
         backend = self.backend
         try:
-            result = operation(backend)
-        except (InfluxDBClientError, requests.exceptions.RequestException) as exc:
-            if unknown and self._learned_v3():
+            try:
+                result = operation(backend)
+            except (InfluxDBClientError, requests.exceptions.RequestException) as exc:
+                if unknown and self._learned_other():
+                    return operation(self.backend)
+                if (
+                    unknown
+                    and self.flavour is None
+                    and type(exc) is InfluxDBClientError
+                    and exc.code in (404, 405)
+                    and self._probe()
+                ):
+                    return operation(self.backend)
+                raise
+            if redo and unknown and self._learned_other():
                 return operation(self.backend)
-            if (
-                unknown
-                and self.flavour is None
-                and type(exc) is InfluxDBClientError
-                and exc.code in (404, 405)
-                and self._probe()
-            ):
-                return operation(self.backend)
-            if isinstance(exc, InfluxDBClientError):
-                raise self._explained(exc) from None
-            raise
-        if redo and unknown and self._learned_v3():
-            return operation(self.backend)
-        return result
+            return result
+        except InfluxDBClientError as exc:
+            raise self._explained(exc) from None
 
     def _learned_v3(self) -> bool:
         return self.flavour is not None and self.flavour.v3
 
+    def _learned_other(self) -> bool:
+        """The server turned out to be other than plain 2.x, whose backend ran first."""
+        return self.flavour is not None and self.flavour is not Flavour.V2
+
     def _probe(self) -> bool:
-        """After an unexplained 404: ask /ping what the server is; True when it is InfluxDB 3."""
+        """After an unexplained 404: ask the server what it is; True when it is not plain 2.x.
+
+        Cloud 2, Serverless and Dedicated all say ``cloud2`` (Serverless may not
+        serve /ping at all); Dedicated has no /api/v2/orgs, and an org's
+        ``defaultStorageType`` tells Serverless (``iox``) from Cloud 2 (``tsm``).
+        """
         try:
             response = self.transport.request("GET", "ping", raw=True)
-            if self.flavour is None and response.headers.get("X-Influxdb-Build", "").lower() == "cloud2":
-                # Cloud 2, Serverless and Dedicated all say cloud2; only the first two have orgs.
+            cloud = response.headers.get("X-Influxdb-Build", "").lower() == "cloud2"
+            if self.flavour is None and (cloud or response.status_code == 404):
                 orgs = self.transport.request("GET", "api/v2/orgs", raw=True)
-                if orgs.status_code == 404:
+                if orgs.status_code == 404 and cloud:
                     self._set_flavour(Flavour.DEDICATED, "/ping saying cloud2 and no /api/v2/orgs")
+                elif orgs.status_code == 200:
+                    storage = {o.get("defaultStorageType") for o in orgs.json().get("orgs", [])}
+                    if "iox" in storage:
+                        self._set_flavour(Flavour.SERVERLESS, "the org's defaultStorageType 'iox'")
         except Exception:  # noqa: BLE001 - a probe that fails proves nothing; the first error stands
             return False
         if self.flavour is None:
             self._set_flavour(Flavour.V2, "no answer saying otherwise (assumed)")
-        return self._learned_v3()
+        return self.flavour is not Flavour.V2
 
     def _explained(self, exc: InfluxDBClientError) -> InfluxDBClientError:
+        """A 404 or 405 that may come from a wrong guess of the server, with the guess and its reason."""
         if type(exc) is InfluxDBClientError and exc.code in (404, 405):
             return InfluxDBClientError(f"{exc.content} ({self.describe_flavour()}; {FLAVOUR_HELP})", exc.code)
         return exc

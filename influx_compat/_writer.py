@@ -196,7 +196,7 @@ def write_points(
         except InvalidPointError as exc:
             progress = Progress(index, written, len(batch), len(batch))
             raise InvalidBatchError(
-                f"{exc.content} -- nothing of {_progress_text(progress)} was sent", progress
+                f"{exc.content} -- nothing of {_batch(progress)} was sent; {_before(progress)}", progress
             ) from None
         _send_batch(send, body, destination, index, written, len(batch))
         written += len(batch)
@@ -289,13 +289,16 @@ def _middle_newline(body: bytes) -> Optional[int]:
 # -- errors with progress -------------------------------------------------------
 
 
-def _progress_text(progress: Progress) -> str:
-    """``points_written``: every point stored before this part of the batch (resume from there)."""
+def _batch(progress: Progress) -> str:
     first = progress.points_written
+    return f"batch {progress.batch_index} (points {first}..{first + progress.points_in_batch - 1})"
+
+
+def _before(progress: Progress) -> str:
+    """``points_written``: every point stored before this part of the batch (resume from there)."""
     return (
-        f"batch {progress.batch_index} (points {first}..{first + progress.points_in_batch - 1}); "
-        f"{first} points before them (earlier batches, and any first part of this batch "
-        f"sent after a 413) were written"
+        f"the {progress.points_written} points before them (earlier batches, and any first part of this "
+        f"batch sent after a 413) were stored; resume with points[{progress.points_written}:]"
     )
 
 
@@ -303,27 +306,26 @@ def _with_progress(exc: Exception, progress: Progress, first_index: int) -> Exce
     """The public error for a failed batch: the same kind of error, with its progress declared."""
     if isinstance(exc, WriteProgress):  # raised by a backend with batch-relative details
         return _rebase(exc, progress, first_index)
-    text = _progress_text(progress)
+    unsure = f"{_batch(progress)} may not have been stored; {_before(progress)}"
     if isinstance(exc, InfluxDBServerError):
-        return WriteServerError(
-            f"{exc} -- {text}; the points of this batch may not have been stored", progress
-        )
+        return WriteServerError(f"{exc} -- {unsure}", progress)
     if isinstance(exc, requests.exceptions.RequestException):
         kind = next(new for old, new in _TRANSPORT_ERRORS if isinstance(exc, old))
-        return kind(f"{exc} -- {text}; the points of this batch may not have been stored", progress)
+        return kind(f"{exc} -- {unsure}", progress)
     assert isinstance(exc, InfluxDBClientError)
     whole = Progress(
         progress.batch_index, progress.points_written, progress.points_in_batch, progress.points_in_batch
     )
+    nothing = f"nothing of {_batch(progress)} was written; {_before(progress)}"
     if isinstance(exc, AuthenticationError):
         return WriteAuthenticationError(exc.content, exc.code, whole)
     if isinstance(exc, DatabaseNotFoundError):
         return WriteDatabaseNotFoundError(str(exc.content), exc.database, exc.code, whole)
     if isinstance(exc, LimitExceededError):
-        return WriteLimitError(f"{exc.content} -- nothing of {text} was written", exc.code, whole, exc.limit)
+        return WriteLimitError(f"{exc.content} -- {nothing}", exc.code, whole, exc.limit)
     if type(exc) is not InfluxDBClientError or exc.code is None:
         return exc  # statement-level errors (unsupported, ...): nothing was sent
-    return WriteClientError(f"{exc.content} -- nothing of {text} was written", exc.code, whole)
+    return WriteClientError(f"{exc.content} -- {nothing}", exc.code, whole)
 
 
 # The most precise requests class first: the error raised is a subclass of the one caught.
@@ -344,13 +346,12 @@ def _rebase(exc: WriteProgress, progress: Progress, first_index: int) -> Excepti
     )
     dropped = exc.dropped if exc.dropped is not None else (len(rejected) or None)
     full = Progress(progress.batch_index, progress.points_written, progress.points_in_batch, dropped)
-    text = _progress_text(full)
     detail = "".join(f"\n  point {r.point} (line {r.line_number}): {r.message}" for r in rejected)
     stored = f" ({progress.points_in_batch - dropped} points)" if dropped is not None else ""
     return PartialWriteError(
         f"{exc.content} -- {dropped if dropped is not None else 'some'} of the "
-        f"{progress.points_in_batch} points of {text}; the other points of this batch were "
-        f"written{stored}" + detail,
+        f"{progress.points_in_batch} points of {_batch(full)} were rejected and the other points of "
+        f"this batch were written{stored}; {_before(full)}" + detail,
         exc.code,
         full,
         rejected,

@@ -17,7 +17,7 @@ import re
 import socket  # noqa: F401
 import threading
 import warnings
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Union, cast
 from urllib.parse import urlparse
 
 import requests
@@ -476,6 +476,14 @@ class InfluxDBClient:
             return results[0]
         return results
 
+    def _statement(self, text: str, database: Optional[str] = None) -> ResultSet:
+        """One statement through :meth:`query`, as 5.3.2's helpers ran theirs.
+
+        Not chunked and a single statement, so :meth:`query` answers one
+        ResultSet (its declared type also covers lists and chunk iterators).
+        """
+        return cast(ResultSet, self.query(text, database=database))
+
     # -- databases -----------------------------------------------------------
 
     def create_database(self, dbname: str) -> None:
@@ -507,7 +515,7 @@ class InfluxDBClient:
 
         :returns: ``[{'name': 'm1'}, ...]``
         """
-        return list(self.query("SHOW MEASUREMENTS").get_points())  # type: ignore[union-attr]
+        return list(self._statement("SHOW MEASUREMENTS").get_points())
 
     def drop_measurement(self, measurement: str) -> None:
         """Drop a measurement: on 2.x a delete of it over all time, in every bucket of the database.
@@ -530,7 +538,7 @@ class InfluxDBClient:
         """
         database = database or self._database
         query_str = _series_statement("SHOW SERIES", measurement, tags)
-        points = self.query(query_str, database=database).get_points()  # type: ignore[union-attr]
+        points = self._statement(query_str, database=database).get_points()
         return list(itertools.chain.from_iterable(p.values() for p in points))
 
     def delete_series(
@@ -619,14 +627,14 @@ class InfluxDBClient:
                 "get_list_retention_policies() requires a database as a "
                 "parameter or the client to be using a database"
             )
-        rsp = self.query(f"SHOW RETENTION POLICIES ON {quote_ident(database or self._database or '')}")
-        return list(rsp.get_points())  # type: ignore[union-attr]
+        rsp = self._statement(f"SHOW RETENTION POLICIES ON {quote_ident(database or self._database or '')}")
+        return list(rsp.get_points())
 
     # -- users and privileges ----------------------------------------------------
 
     def get_list_users(self) -> List[Dict[str, Any]]:
         """The v1 users (2.x's v1 authorizations): ``[{'user': name, 'admin': bool}]``."""
-        return list(self.query("SHOW USERS").get_points())  # type: ignore[union-attr]
+        return list(self._statement("SHOW USERS").get_points())
 
     def create_user(self, username: str, password: str, admin: bool = False) -> None:
         """Create a v1 user (a 2.x v1 authorization with that password)."""
@@ -665,13 +673,13 @@ class InfluxDBClient:
 
     def get_list_privileges(self, username: str) -> List[Dict[str, str]]:
         """``[{'database': db, 'privilege': 'READ'|'WRITE'|'ALL PRIVILEGES'}]`` of a v1 user."""
-        return list(self.query(f"SHOW GRANTS FOR {quote_ident(username)}").get_points())  # type: ignore
+        return list(self._statement(f"SHOW GRANTS FOR {quote_ident(username)}").get_points())
 
     # -- continuous queries --------------------------------------------------------
 
     def get_list_continuous_queries(self) -> List[Dict[str, List[Dict[str, str]]]]:
         """``[{db: [{'name', 'query'}, ...]}, ...]``; 2.x has none, so every list is empty."""
-        return [{sk[0]: list(p)} for sk, p in self.query("SHOW CONTINUOUS QUERIES").items()]  # type: ignore
+        return [{sk[0]: list(p)} for sk, p in self._statement("SHOW CONTINUOUS QUERIES").items()]
 
     def create_continuous_query(
         self, name: str, select: str, database: Optional[str] = None, resample_opts: Optional[str] = None

@@ -342,3 +342,34 @@ def test_dedicated_management_api_with_a_management_token(mock, monkeypatch):
         "/api/v0/accounts/acc/clusters/clu/databases/db",
         "/api/v0/accounts/acc/clusters/clu/databases/db/week",
     ]
+
+
+def test_an_unexplained_404_asks_the_server_what_it_is_and_the_error_says_so(mock):
+    """Serverless: /ping absent, the org's defaultStorageType is iox; the error names the guess."""
+    cloud = "https://serverless.example"
+    mock.get(
+        cloud + "/api/v2/orgs",
+        json={"orgs": [{"id": "0123456789abcdef", "name": "o", "defaultStorageType": "iox"}]},
+    )
+    mock.get(cloud + "/api/v2/dbrps", status_code=404, json={"code": "not found", "message": "not found"})
+    mock.get(cloud + "/ping", status_code=404, text="")
+    client = InfluxDBClient(url=cloud, token="t", database="db", verify_ssl=True)
+    with pytest.raises(exceptions.InfluxDBClientError) as info:
+        client.write_points(["m v=1i 1"], protocol="line")
+    assert client._core.flavour.value == "serverless"
+    assert "InfluxDB Cloud Serverless, from the org's defaultStorageType 'iox'" in str(info.value)
+    assert "INFLUX_COMPAT_FLAVOUR" in str(info.value)
+
+
+@pytest.mark.parametrize("accelerated", [True, False])
+def test_json_answers_read_the_same_with_and_without_the_accelerator(monkeypatch, accelerated):
+    from influx_compat import _answers
+
+    if not accelerated:
+        monkeypatch.setattr(_answers, "_fast_loads", None)
+    body = (
+        b'{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","v","u"],'
+        b'"values":[["2020-01-01T00:00:00.123456789Z",1.5,18446744073709551615]]}]}]}'
+    )
+    answer = _answers.legacy_times(_answers.decode(body, "application/json"))
+    assert answer["results"][0]["series"][0]["values"] == [["2020-01-01T00:00:00.123457Z", 1.5, 2**64 - 1]]
