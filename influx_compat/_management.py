@@ -413,24 +413,8 @@ class Management:
             "show_databases": lambda s, p: series_result(
                 "databases", ["name"], [[d["name"]] for d in self.list_databases()]
             ),
-            "create_retention_policy": lambda s, p: _none(
-                self.create_retention_policy,
-                s.args["name"],
-                s.args["database"],
-                s.args.get("duration"),
-                s.args.get("replication"),
-                s.args.get("default", False),
-                s.args.get("shard_duration"),
-            ),
-            "alter_retention_policy": lambda s, p: _none(
-                self.alter_retention_policy,
-                s.args["name"],
-                s.args["database"],
-                s.args.get("duration"),
-                s.args.get("replication"),
-                s.args.get("default", False),
-                s.args.get("shard_duration"),
-            ),
+            "create_retention_policy": lambda s, p: policy_statement(self.create_retention_policy, s),
+            "alter_retention_policy": lambda s, p: policy_statement(self.alter_retention_policy, s),
             "drop_retention_policy": lambda s, p: _none(
                 self.drop_retention_policy, s.args["name"], s.args["database"]
             ),
@@ -507,6 +491,20 @@ def _bucket_retention(bucket: Dict[str, Any]) -> Tuple[int, int]:
         if rule.get("type", "expire") == "expire":
             return int(rule.get("everySeconds") or 0), int(rule.get("shardGroupDurationSeconds") or 0)
     return 0, 0
+
+
+def policy_statement(func: Callable[..., Any], statement: Statement) -> Dict[str, Any]:
+    """Run CREATE or ALTER RETENTION POLICY's arguments through a management method; 1.x's empty result."""
+    args = statement.args
+    func(
+        args["name"],
+        args["database"],
+        args.get("duration"),
+        args.get("replication"),
+        args.get("default", False),
+        args.get("shard_duration"),
+    )
+    return {}
 
 
 def default_shard(every: int) -> int:

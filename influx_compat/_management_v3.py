@@ -28,7 +28,7 @@ from influx_compat._influxql import (
     quote_ident,
     tokenize,
 )
-from influx_compat._management import default_shard
+from influx_compat._management import default_shard, policy_statement
 from influx_compat._names_v3 import check_database_name, database_for
 from influx_compat._statements import check_handlers
 from influx_compat.exceptions import (
@@ -347,8 +347,8 @@ class ManagementV3:
                     }
                 ]
             },
-            "create_retention_policy": lambda s, p: self._rp(self.create_retention_policy, s),
-            "alter_retention_policy": lambda s, p: self._rp(self.alter_retention_policy, s),
+            "create_retention_policy": lambda s, p: policy_statement(self.create_retention_policy, s),
+            "alter_retention_policy": lambda s, p: policy_statement(self.alter_retention_policy, s),
             "drop_retention_policy": none(self.drop_retention_policy, "name", "database"),
             "show_retention_policies": self._show_retention_policies,
             "show_users": lambda s, p: {"series": [{"columns": ["user", "admin"]}]},
@@ -374,18 +374,6 @@ class ManagementV3:
             "create_continuous_query": self._refuse(_CQS),
             "drop_continuous_query": self._refuse(_CQS),
         }
-
-    def _rp(self, func: Callable[..., None], s: Statement) -> Dict[str, Any]:
-        args = s.args
-        func(
-            args["name"],
-            args["database"],
-            args.get("duration"),
-            args.get("replication"),
-            args.get("default", False),
-            args.get("shard_duration"),
-        )
-        return {}
 
     def _create_database(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
         name = statement.args["name"]
