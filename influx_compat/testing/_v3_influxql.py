@@ -110,20 +110,13 @@ def _tokenize(text: str) -> List[Tok]:
             prev = tok.word() or tok.text
             if prev == "FROM":
                 in_from = True
-            elif prev in (
-                "WHERE",
-                "GROUP",
-                "ORDER",
-                "LIMIT",
-                "OFFSET",
-                "SLIMIT",
-                "SOFFSET",
-                "FILL",
-                "TZ",
-                ")",
-            ):
+            elif prev in _AFTER_SOURCES:
                 in_from = False
     return tokens
+
+
+# Words (and a closing parenthesis) that end the FROM clause, after which '/' is a division again.
+_AFTER_SOURCES = frozenset("WHERE GROUP ORDER LIMIT OFFSET SLIMIT SOFFSET FILL TZ )".split())
 
 
 def _rust_debug(text: str) -> str:
