@@ -1,8 +1,9 @@
-"""influx_compat: influxdb-python 5.3.2's API on InfluxDB 2.x.
+"""influx_compat: influxdb-python 5.3.2's API on InfluxDB 2.x and InfluxDB 3.
 
 ``import influx_compat as influxdb`` and the rest of a 1.x script runs
-unchanged; set ``INFLUX_TOKEN`` and ``INFLUX_ORG`` (or pass ``token=`` and
-``org=``) so the client can speak to InfluxDB 2.x.
+unchanged; set ``INFLUX_HOST`` and ``INFLUX_TOKEN`` (and ``INFLUX_ORG`` for
+2.x), or pass ``url=``, ``token=`` and ``org=``; the kind of server is read
+from its answers (or given with ``flavour=``).
 """
 
 from __future__ import annotations

@@ -40,6 +40,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     args = args[1:]
+    if args[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
     install()
     if args[0] == "-m":
         if len(args) < 2:

@@ -121,3 +121,11 @@ def test_legacy_script_writes_to_a_v2_server(tmp_path, v2_server):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[{'time': 0, 'v': 1}]"
     assert any(r.path == "/api/v2/write" for r in v2_server.requests)
+
+
+def test_run_help_prints_the_usage_instead_of_running_a_script_named_help():
+    proc = subprocess.run(
+        [sys.executable, "-m", "influx_compat", "run", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: python -m influx_compat run SCRIPT" in proc.stdout
