@@ -12,7 +12,7 @@ Two flavours:
   default mapping for any database, ``/query`` the answer the benchmark set
   (bytes, or an iterable of chunks streamed as they come), MessagePack when
   asked for it;
-* ``core`` (InfluxDB 3 Core 3.10, as /work/shared/notes/influxdb3-behaviour.md
+* ``core`` (InfluxDB 3 Core 3.10, as shared/notes/influxdb3-behaviour.md
   describes it): a ``cluster-uuid`` header on every answer; ``/ping`` 200 with
   a JSON body and ``X-Influxdb-Build: Core``; ``/api/v3/write_lp``,
   ``/write`` and ``/api/v2/write`` answer 204 (their parameters, encodings
