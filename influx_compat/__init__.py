@@ -40,7 +40,10 @@ def _needs_pandas(error: ImportError) -> type:
         """Stand-in raising ImportError, as influxdb-python does without pandas."""
 
         def __init__(self, *args: object, **kwargs: object) -> None:
-            raise ImportError(f"DataFrameClient requires Pandas which couldn't be imported: {error}")
+            raise ImportError(
+                f"DataFrameClient requires Pandas which couldn't be imported: {error}. "
+                "Install it with: pip install 'influx_compat[pandas]'"
+            )
 
     return DataFrameClient
 

@@ -129,3 +129,27 @@ def test_run_help_prints_the_usage_instead_of_running_a_script_named_help():
     )
     assert proc.returncode == 0, proc.stderr
     assert "usage: python -m influx_compat run SCRIPT" in proc.stdout
+
+
+def test_dataframe_client_without_pandas_says_what_to_install(tmp_path):
+    """5.3.2's ImportError text, and the command that installs what is missing."""
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('pandas', 'numpy'):\n"
+        "            raise ImportError(f'No module named {name!r}')\n"
+        "sys.meta_path.insert(0, Block())\n"
+    )
+    code = (
+        "import influx_compat\n"
+        "try:\n"
+        "    influx_compat.DataFrameClient()\n"
+        "except ImportError as e:\n"
+        "    print(e)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert "DataFrameClient requires Pandas" in proc.stdout, proc.stderr
+    assert "pip install 'influx_compat[pandas]'" in proc.stdout
