@@ -4,8 +4,9 @@
     python -m influx_compat.testing run [--flavour ...] [--port N] -- python legacy_script.py
 
 The default flavour is the v2 server (port 8086 if free); ``core`` and
-``enterprise`` default to InfluxDB 3's port 8181, ``dedicated`` to 8086.  The
-command given to ``run`` gets the server's environment (``server.env()``).
+``enterprise`` default to InfluxDB 3's port 8181, ``dedicated`` to 8086.  ``run``
+takes a free port unless ``--port`` is given: the command gets the server's
+environment (``server.env()``), URL included.
 """
 
 from __future__ import annotations
@@ -69,7 +70,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         help="v2 (default), or InfluxDB 3: core, enterprise, dedicated",
     )
     parser.add_argument(
-        "--port", type=int, default=None, help="HTTP port (default 8086, 8181 for core/enterprise, if free)"
+        "--port",
+        type=int,
+        default=None,
+        help="HTTP port (serving: 8086, 8181 for core/enterprise, if free; run: a free port)",
     )
     parser.add_argument(
         "--version", default=None, help="the version to impersonate (default 2.7.10 / 3.10.0)"
@@ -78,7 +82,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if run and not command:
         parser.error("run needs a command after --")
     default_port = _DEFAULT_PORTS[args.flavour]
-    port = args.port if args.port is not None else (default_port if _port_free(default_port) else 0)
+    if args.port is not None:
+        port = args.port
+    elif run:
+        port = 0  # the command gets the URL in its environment; 8086 may be a real server's, about to start
+    else:
+        port = default_port if _port_free(default_port) else 0
     server: Union[V2TestServer, V3TestServer]
     try:
         if args.flavour == "v2":

@@ -899,3 +899,30 @@ def test_v3_oracles_import_nothing_from_the_library():
                 assert node.module != "influx_compat.testing._influxql_engine", name
             elif isinstance(node, ast.Import):
                 assert not any(a.name.startswith("influx_compat") for a in node.names), name
+
+
+def test_run_takes_a_free_port_and_hands_the_url_to_the_command():
+    import subprocess
+    import sys
+
+    code = "import os; print(os.environ['INFLUX_HOST'], os.environ['INFLUX_TOKEN'][:6])"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "influx_compat.testing",
+            "run",
+            "--flavour",
+            "core",
+            "--",
+            sys.executable,
+            "-c",
+            code,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    host, token = proc.stdout.split()
+    assert host.startswith("http://127.0.0.1:") and not host.endswith(":8181") and token == "apiv3_"
