@@ -97,6 +97,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     except EngineNotFoundError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except OSError as exc:  # the port is taken, most often
+        print(
+            f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}; pick another with --port",
+            file=sys.stderr,
+        )
+        return 2
     try:
         if run:
             env: Dict[str, str] = dict(os.environ)
@@ -110,6 +116,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 )
             return subprocess.call(command, env=env)
         print(_banner(server))
+        print("export " + " ".join(f"{name}={value}" for name, value in server.env().items()))
         print("Ctrl-C to stop.")
         while True:
             time.sleep(3600)

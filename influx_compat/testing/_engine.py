@@ -87,8 +87,16 @@ def free_port() -> int:
 
 
 def find_influxd() -> str:
-    path = os.environ.get("INFLUXD_PATH") or shutil.which("influxd")
-    if not path or not os.access(path, os.X_OK):
+    given = os.environ.get("INFLUXD_PATH")
+    if given:
+        if not os.path.isfile(given) or not os.access(given, os.X_OK):
+            raise EngineNotFoundError(
+                f"INFLUXD_PATH={given!r} is not an executable file: point it at Debian's influxd 1.x "
+                "(e.g. /usr/bin/influxd), or unset it to use the influxd on PATH"
+            )
+        return given
+    path = shutil.which("influxd")
+    if not path:
         raise EngineNotFoundError(INSTALL_HINT)
     return path
 

@@ -926,3 +926,32 @@ def test_run_takes_a_free_port_and_hands_the_url_to_the_command():
     assert proc.returncode == 0, proc.stderr
     host, token = proc.stdout.split()
     assert host.startswith("http://127.0.0.1:") and not host.endswith(":8181") and token == "apiv3_"
+
+
+def test_cli_papercuts_busy_port_and_wrong_influxd_path(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "influx_compat.testing", "--flavour", "core", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and f":{port}" in proc.stderr
+    env = dict(os.environ, INFLUXD_PATH=str(tmp_path / "no-such-influxd"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "influx_compat.testing", "run", "--", sys.executable, "-c", "pass"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert proc.returncode == 2 and "INFLUXD_PATH=" in proc.stderr and "no-such-influxd" in proc.stderr
