@@ -13,6 +13,7 @@ Times without ``epoch`` are shown as influxdb-python 5.3.2 showed them:
 
 from __future__ import annotations
 
+import codecs
 import json
 import struct
 from datetime import datetime, timedelta
@@ -179,12 +180,17 @@ def json_stream(
     :param legacy: rewrite times as 5.3.2 showed them (answers without ``epoch``)
     """
     buffer = ""
+    # A character may be split between two reads; and a document can only end where a '}' is last.
+    text_of = codecs.getincrementaldecoder("utf-8")()
     try:
         for piece in response.iter_content(chunk_size=chunk_size, decode_unicode=False):
-            buffer += piece.decode("utf-8") if isinstance(piece, bytes) else piece
+            buffer += text_of.decode(piece) if isinstance(piece, bytes) else piece
+            if not buffer.rstrip().endswith("}"):
+                continue
             buffer, documents = _split_documents(buffer)
             for doc in documents:
                 yield legacy_times(doc) if legacy else doc
+        buffer += text_of.decode(b"", final=True)
         buffer, documents = _split_documents(buffer)
         for doc in documents:
             yield legacy_times(doc) if legacy else doc

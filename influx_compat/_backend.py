@@ -6,8 +6,8 @@ shaping, errors, retries) talks to a server only through a :class:`Backend`:
 * :class:`~influx_compat._backend_v2.V2Backend`: InfluxDB 2.x OSS and Cloud,
   and Cloud Serverless (the v2 API: buckets, DBRP mappings);
 * :class:`~influx_compat._backend_v3.V3Backend`: InfluxDB 3 Core and
-  Enterprise (``/api/v3``); :class:`~influx_compat._backend_v3.IOxBackend`:
-  Cloud Dedicated and Clustered (their data API).
+  Enterprise (``/api/v3``), and with the IOx flavours Cloud Dedicated and
+  Clustered (their data API; databases in their Management API).
 """
 
 from __future__ import annotations

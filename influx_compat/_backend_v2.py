@@ -261,7 +261,7 @@ class V2Backend:
             )
 
 
-def _explain_not_implemented(answer: Dict[str, Any]) -> Dict[str, Any]:
+def _explain_not_implemented(answer: Dict[str, Any]) -> None:
     """Add what to do to 2.x's ``not implemented: X`` statement errors."""
     for result in answer.get("results", []):
         error = result.get("error")
@@ -270,4 +270,3 @@ def _explain_not_implemented(answer: Dict[str, Any]) -> Dict[str, Any]:
                 f"{error} (InfluxDB 2.x rejects this InfluxQL statement; influx_compat "
                 f"translates it onto the v2 API when it has a token. {TOKEN_HELP})"
             )
-    return answer

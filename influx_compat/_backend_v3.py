@@ -28,7 +28,7 @@ from influx_compat._databases_v3 import catalog_for
 from influx_compat._flavour import Flavour
 from influx_compat._influxql import Statement
 from influx_compat._management_v3 import ManagementV3
-from influx_compat._names_v3 import database_for
+from influx_compat._names_v3 import LIMIT_HELP, database_for
 from influx_compat._transport import Transport, error_message
 from influx_compat._writer import Destination
 from influx_compat.exceptions import (
@@ -63,12 +63,6 @@ _SCHEMA_HINTS = (
         "InfluxDB 3 reserves the column name 'time' for the timestamp: rename the tag or field",
     ),
 )
-_LIMIT_HELP = (
-    "InfluxDB 3 Core allows 5 databases (each 1.x retention policy other than autogen is a database "
-    "'db/rp'), 2000 tables and 500 columns per table; drop what is not needed (drop_database, "
-    "drop_retention_policy, drop_measurement), or use InfluxDB 3 Enterprise, whose limits are higher "
-    "and can be raised at start-up"
-)
 
 
 class V3Backend:
@@ -82,7 +76,6 @@ class V3Backend:
     def __init__(self, settings: Settings, transport: Transport, flavour: Flavour) -> None:
         self.flavour = flavour
         self.transport = transport
-        self.settings = settings
         self.management = ManagementV3(
             self.run, flavour, catalog_for(flavour, settings, transport, self.exists, self.show_databases)
         )
@@ -128,7 +121,7 @@ class V3Backend:
         message = error_message(response)
         data = payload.get("data") if isinstance(payload, dict) else None
         if status == 422 or "limit" in message and status == 400:
-            return LimitExceededError(f"{message} ({_LIMIT_HELP})", status, limit=_limit_name(message))
+            return LimitExceededError(f"{message} ({LIMIT_HELP})", status, limit=_limit_name(message))
         if isinstance(data, list) and data:
             rejected = tuple(_rejected(item) for item in data if isinstance(item, dict))
             return PartialWriteError(

@@ -28,12 +28,19 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
 from influx_compat._flavour import Flavour, parse_flavour
 
-__all__ = ["Credentials", "ManagementSettings", "Settings", "resolve_settings", "read_cli_config"]
+__all__ = [
+    "Credentials",
+    "ManagementSettings",
+    "Settings",
+    "resolve_settings",
+    "read_cli_config",
+    "verify_from_env",
+]
 
 DEFAULT_HOST = "localhost"
 DEFAULT_PORT = 8086
@@ -60,7 +67,9 @@ class Credentials:
         """The token for InfluxDB 3: the token, else a legacy password other than 5.3.2's default."""
         if self.token is not None:
             return self.token
-        return self.password if self.has_legacy and self.password else None
+        if self.password and (self.username, self.password) != LEGACY_DEFAULT_USER:
+            return self.password
+        return None
 
     @property
     def has_legacy(self) -> bool:
@@ -127,6 +136,14 @@ TOKEN_HELP = (
     "(and INFLUX_ORG), pass token=... to the client, or run 'influx config create' "
     "so that ~/.influxdbv2/configs holds an active profile."
 )
+
+
+def verify_from_env(verify_ssl: Any, env: Optional[Mapping[str, str]] = None) -> Any:
+    """``verify_ssl``; ``INFLUX_COMPAT_VERIFY_SSL=1`` turns on influxdb-python's default False."""
+    env = os.environ if env is None else env
+    if verify_ssl is False and env.get("INFLUX_COMPAT_VERIFY_SSL", "").lower() in ("1", "true", "yes"):
+        return True
+    return verify_ssl
 
 
 def _first_env(env: Mapping[str, str], names: Tuple[str, ...]) -> Tuple[Optional[str], Optional[str]]:

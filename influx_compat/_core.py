@@ -24,15 +24,14 @@ from influx_compat import _writer
 from influx_compat._backend import Backend
 from influx_compat._backend_v2 import V2Backend
 from influx_compat._backend_v3 import V3_TOKEN_HELP, V3Backend
-from influx_compat._config import TOKEN_HELP, Credentials, Settings, resolve_settings
+from influx_compat._config import TOKEN_HELP, Credentials, Settings, resolve_settings, verify_from_env
 from influx_compat._flavour import FLAVOUR_HELP, Flavour, classify, flavour_from_url
 from influx_compat._influxql import InfluxQLSyntaxError, Statement, parse_error, parse_query
 from influx_compat._transport import Auth, Transport
 from influx_compat.exceptions import InfluxDBClientError, UnsupportedOperationError
 
-__all__ = ["Core", "WIRE_PRECISION"]
+__all__ = ["Core"]
 
-WIRE_PRECISION = _writer.WIRE_PRECISION
 T = TypeVar("T")
 
 
@@ -81,7 +80,7 @@ class Core:
         transport = Transport(
             resolved,
             session=session,
-            verify_ssl=verify_ssl,
+            verify_ssl=verify_from_env(verify_ssl),
             timeout=timeout,
             retries=retries,
             pool_size=pool_size,
@@ -111,7 +110,7 @@ class Core:
             if self.flavour is not None:
                 return
             self.flavour, self.evidence = flavour, evidence
-        self._apply_auth()
+            self._apply_auth()  # before the lock is released: no request goes out with the old auth
 
     def _apply_auth(self) -> None:
         creds = self.credentials
@@ -161,19 +160,22 @@ class Core:
         return backend
 
     def describe_flavour(self) -> str:
-        """Which server the core takes this for, and why (for error messages and ``doctor``)."""
+        """Which server the core takes this for, and why (for error messages)."""
         flavour = self.flavour or Flavour.V2
         why = self.evidence or "no answer has said otherwise yet (the default)"
-        return f"influx_compat takes {self.settings.base_url} for {flavour.product}, from {why}"
+        return (
+            f"influx_compat takes {self.settings.base_url} (from {self.settings.base_url_source}) for "
+            f"{flavour.product}, from {why}"
+        )
 
     def _call(self, operation: Callable[[Backend], T], redo: bool = False) -> T:
-        """Run an operation on the backend; run it again if the server turned out to be 3.x.
+        """Run an operation on the backend; run it again if the server turned out not to be plain 2.x.
 
         :param redo: run it again even if it succeeded (reads, whose answer
             the wrong backend may have misread)
         """
-        unknown = self.flavour is None
         backend = self.backend
+        unknown = backend.flavour is Flavour.V2 and self.flavour is None
         try:
             try:
                 result = operation(backend)
@@ -248,6 +250,8 @@ class Core:
         :param params: the /query parameters (``q``, ``db``, ``rp``, ``epoch``, ...)
         """
         text = params.get("q") or ""
+        if params.get("epoch") == "us":  # 2.x reads "us" as nanoseconds and 3.x refuses it: 1.x's "u"
+            params = dict(params, epoch="u")
         try:
             statements = parse_query(text)
         except InfluxQLSyntaxError as exc:
@@ -283,6 +287,8 @@ class Core:
     ) -> List[Dict[str, Any]]:
         results: List[Dict[str, Any]] = []
         pending: List[Statement] = []
+        # The statements between translated ones run unchunked: their answers are merged here.
+        plain = {k: v for k, v in params.items() if k not in ("chunked", "chunk_size")}
 
         def flush() -> bool:
             if not pending:
@@ -290,7 +296,7 @@ class Core:
             text = ";\n".join(s.text for s in pending)
             offset = len(results)
             pending.clear()
-            answer = backend.query(text, params, method, False, expected)
+            answer = backend.query(text, plain, method, False, expected)
             for r in answer.get("results", []):
                 r = dict(r)
                 r["statement_id"] = r.get("statement_id", 0) + offset

@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from influx_compat._config import ManagementSettings, Settings
 from influx_compat._flavour import Flavour
+from influx_compat._names_v3 import LIMIT_HELP
 from influx_compat._transport import Auth, Transport
 from influx_compat.exceptions import (
     DatabaseNotFoundError,
@@ -57,8 +58,7 @@ def _limit_or(transport: Transport, response: Any) -> Exception:
     exc = transport.error_for(response)
     if isinstance(exc, InfluxDBClientError) and exc.code == 422:
         return LimitExceededError(
-            f"{exc.content} (InfluxDB 3 Core allows 5 databases, and each 1.x retention policy other than "
-            "autogen is a database 'db/rp': drop one, or use InfluxDB 3 Enterprise)",
+            f"{exc.content} ({LIMIT_HELP})",
             exc.code,
             limit="databases",
         )
@@ -243,15 +243,20 @@ def catalog_for(
         base = None
     if not management.token or base is None:
         return NoCatalog(flavour, exists)
+    # The console is InfluxData's (or the cluster's) management endpoint: verified unless a CA bundle is
+    # given; influxdb-python's verify_ssl=False default never applied to it.
+    verify = transport.verify_ssl if isinstance(transport.verify_ssl, str) else True
     console = Transport(
         replace(settings, base_url=base),
-        verify_ssl=transport.verify_ssl,
+        verify_ssl=verify,
         timeout=transport.timeout,
         retries=transport.retries,
         proxies=transport.proxies,
-        headers={"Authorization": "Bearer " + management.token, "Accept": "application/json"},
+        headers={"Accept": "application/json"},
     )
     console.auth = Auth(
+        token=management.token,
+        scheme="Bearer",
         described="the management token",
         server=f"{flavour.product}'s Management API",
         help="give a management token (influxctl management create), not a database token",

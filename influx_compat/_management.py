@@ -167,19 +167,6 @@ class Management:
             )
         return str(name)
 
-    @staticmethod
-    def _durations(duration: Any, shard_duration: Any) -> Tuple[Optional[int], Optional[int]]:
-        try:
-            every = None if duration in (None, "") else parse_retention(duration)
-            shard = None if shard_duration in (None, "") else parse_retention(shard_duration)
-        except InfluxQLSyntaxError as exc:
-            raise parse_error(exc) from None
-        if every is not None and 0 < every < 3600:
-            raise InfluxDBClientError("retention policy duration must be at least 1h0m0s")
-        if every and shard and shard > every:
-            raise InfluxDBClientError("retention policy duration must be greater than the shard duration")
-        return every, shard
-
     def create_retention_policy(
         self,
         name: str,
@@ -191,7 +178,7 @@ class Management:
     ) -> None:
         """Bucket ``db/name`` (``db`` for autogen) with the expiry, plus its DBRP mapping."""
         name = self._rp_name(name)
-        every, shard = self._durations(duration, shard_duration)
+        every, shard = retention_durations(duration, shard_duration)
         if every is None:
             raise parse_error("found EOF, expected DURATION")
         mappings = self._existing_mappings(database)
@@ -230,7 +217,7 @@ class Management:
         shard_duration: Any = None,
     ) -> None:
         """Change a policy's bucket expiry / shard duration and its mapping's default flag."""
-        every, shard = self._durations(duration, shard_duration)
+        every, shard = retention_durations(duration, shard_duration)
         mapping = BucketResolver.pick(self._existing_mappings(database), name)
         if mapping is None:
             raise InfluxDBClientError(f"retention policy not found: {name}")
@@ -408,44 +395,44 @@ class Management:
     def handlers(self) -> Dict[str, Callable[[Statement, Dict[str, Any]], Dict[str, Any]]]:
         u = self.users
         table: Dict[str, Callable[[Statement, Dict[str, Any]], Dict[str, Any]]] = {
-            "create_database": lambda s, p: _none(self.create_database, s.args["name"]),
-            "drop_database": lambda s, p: _none(self.drop_database, s.args["name"]),
+            "create_database": lambda s, p: empty(self.create_database, s.args["name"]),
+            "drop_database": lambda s, p: empty(self.drop_database, s.args["name"]),
             "show_databases": lambda s, p: series_result(
                 "databases", ["name"], [[d["name"]] for d in self.list_databases()]
             ),
             "create_retention_policy": lambda s, p: policy_statement(self.create_retention_policy, s),
             "alter_retention_policy": lambda s, p: policy_statement(self.alter_retention_policy, s),
-            "drop_retention_policy": lambda s, p: _none(
+            "drop_retention_policy": lambda s, p: empty(
                 self.drop_retention_policy, s.args["name"], s.args["database"]
             ),
             "show_retention_policies": self._show_retention_policies,
             "show_users": lambda s, p: _rows(None, ["user", "admin"], u.list_users()),
-            "create_user": lambda s, p: _none(
+            "create_user": lambda s, p: empty(
                 u.create_user, s.args["username"], s.args["password"], s.args.get("admin", False)
             ),
-            "drop_user": lambda s, p: _none(u.drop_user, s.args["username"]),
-            "set_password": lambda s, p: _none(u.set_password, s.args["username"], s.args["password"]),
-            "grant": lambda s, p: _none(u.grant, s.args["privilege"], s.args["database"], s.args["username"]),
-            "revoke": lambda s, p: _none(
+            "drop_user": lambda s, p: empty(u.drop_user, s.args["username"]),
+            "set_password": lambda s, p: empty(u.set_password, s.args["username"], s.args["password"]),
+            "grant": lambda s, p: empty(u.grant, s.args["privilege"], s.args["database"], s.args["username"]),
+            "revoke": lambda s, p: empty(
                 u.revoke, s.args["privilege"], s.args["database"], s.args["username"]
             ),
-            "grant_admin": lambda s, p: _none(u.grant_admin, s.args["username"]),
-            "revoke_admin": lambda s, p: _none(u.revoke_admin, s.args["username"]),
+            "grant_admin": lambda s, p: empty(u.grant_admin, s.args["username"]),
+            "revoke_admin": lambda s, p: empty(u.revoke_admin, s.args["username"]),
             "show_grants": lambda s, p: _rows(
                 None, ["database", "privilege"], u.list_privileges(s.args["username"])
             ),
-            "drop_measurement": lambda s, p: _none(self.drop_measurement, s.args["measurement"], p.get("db")),
-            "drop_series": lambda s, p: _none(
+            "drop_measurement": lambda s, p: empty(self.drop_measurement, s.args["measurement"], p.get("db")),
+            "drop_series": lambda s, p: empty(
                 self.drop_series, p.get("db"), s.args.get("measurements"), s.args.get("where")
             ),
-            "delete": lambda s, p: _none(
+            "delete": lambda s, p: empty(
                 self.delete_points, p.get("db"), s.args.get("measurements"), s.args.get("where")
             ),
             "show_measurements": self._show_across_policies,
             "show_series": self._show_across_policies,
             "show_continuous_queries": lambda s, p: self.list_continuous_queries(),
             "create_continuous_query": lambda s, p: self.create_continuous_query(s),
-            "drop_continuous_query": lambda s, p: _none(
+            "drop_continuous_query": lambda s, p: empty(
                 self.drop_continuous_query, s.args["name"], s.args["database"]
             ),
         }
@@ -476,11 +463,6 @@ class Management:
         return handler(statement, params)
 
 
-def _none(func: Callable[..., Any], *args: Any) -> Dict[str, Any]:
-    func(*args)
-    return {}
-
-
 def _rows(name: Optional[str], columns: List[str], rows: List[Dict[str, Any]]) -> Dict[str, Any]:
     return series_result(name, columns, [[row[c] for c in columns] for row in rows])
 
@@ -491,6 +473,26 @@ def _bucket_retention(bucket: Dict[str, Any]) -> Tuple[int, int]:
         if rule.get("type", "expire") == "expire":
             return int(rule.get("everySeconds") or 0), int(rule.get("shardGroupDurationSeconds") or 0)
     return 0, 0
+
+
+def retention_durations(duration: Any, shard_duration: Any) -> Tuple[Optional[int], Optional[int]]:
+    """(duration, shard duration) in seconds, None where not given, checked as 1.x checks them."""
+    try:
+        every = None if duration in (None, "") else parse_retention(duration)
+        shard = None if shard_duration in (None, "") else parse_retention(shard_duration)
+    except InfluxQLSyntaxError as exc:
+        raise parse_error(exc) from None
+    if every is not None and 0 < every < 3600:
+        raise InfluxDBClientError("retention policy duration must be at least 1h0m0s")
+    if every and shard and shard > every:
+        raise InfluxDBClientError("retention policy duration must be greater than the shard duration")
+    return every, shard
+
+
+def empty(func: Callable[..., Any], *args: Any) -> Dict[str, Any]:
+    """Call a management method; the empty result 1.x gives a statement that returns nothing."""
+    func(*args)
+    return {}
 
 
 def policy_statement(func: Callable[..., Any], statement: Statement) -> Dict[str, Any]:

@@ -23,13 +23,13 @@ from influx_compat._influxql import (
     InfluxQLSyntaxError,
     Statement,
     format_duration,
-    parse_error,
     parse_retention,
     quote_ident,
     tokenize,
 )
-from influx_compat._management import default_shard, policy_statement
+from influx_compat._management import default_shard, empty, policy_statement, retention_durations
 from influx_compat._names_v3 import check_database_name, database_for
+from influx_compat._serializer import _escape_tag
 from influx_compat._statements import check_handlers
 from influx_compat.exceptions import (
     DatabaseNotFoundError,
@@ -70,11 +70,10 @@ _INTO = (
 def _series_key(name: str, tags: Dict[str, Any]) -> str:
     """A 1.x series key: ``m,t1=v1,t2=v2`` (tags sorted, empty ones left out, escaped)."""
 
-    def esc(text: str) -> str:
-        return text.replace("\\", "\\\\").replace(",", "\\,").replace(" ", "\\ ").replace("=", "\\=")
-
     parts = [name.replace(",", "\\,").replace(" ", "\\ ")]
-    parts += [f"{esc(k)}={esc(str(v))}" for k, v in sorted(tags.items()) if v not in (None, "")]
+    parts += [
+        f"{_escape_tag(k)}={_escape_tag(str(v))}" for k, v in sorted(tags.items()) if v not in (None, "")
+    ]
     return ",".join(parts)
 
 
@@ -146,13 +145,6 @@ class ManagementV3:
         """The policy this client made the default of a database (3.x has none of its own)."""
         return self._defaults.get(database)
 
-    @staticmethod
-    def _seconds(duration: Any) -> int:
-        try:
-            return parse_retention(duration) if duration not in (None, "") else 0
-        except InfluxQLSyntaxError as exc:
-            raise parse_error(exc) from None
-
     def _make_default(self, database: str, name: str) -> None:
         if name.lower() in ("autogen", "default"):
             self._defaults.pop(database, None)
@@ -176,9 +168,7 @@ class ManagementV3:
         shard_duration: Any = None,
     ) -> None:
         """Database ``db/name`` with that retention period (replication and shard duration ignored)."""
-        seconds = self._seconds(duration)
-        if seconds and seconds < 3600:
-            raise InfluxDBClientError("retention policy duration must be at least 1h0m0s")
+        seconds = retention_durations(duration, None)[0] or 0
         self._policies(database)
         target = database_for(database, name)
         if target == database:
@@ -201,10 +191,7 @@ class ManagementV3:
         if target not in self._policies(database):
             raise InfluxDBClientError(f"retention policy not found: {name}")
         if duration not in (None, ""):
-            seconds = self._seconds(duration)
-            if seconds and seconds < 3600:
-                raise InfluxDBClientError("retention policy duration must be at least 1h0m0s")
-            self.catalog.set_retention(target, seconds)
+            self.catalog.set_retention(target, retention_durations(duration, None)[0] or 0)
         if default:
             self._make_default(database, name)
 
@@ -328,16 +315,9 @@ class ManagementV3:
         return table
 
     def _table(self) -> Dict[str, Handler]:
-        def none(func: Callable[..., Any], *keys: str) -> Handler:
-            def run(s: Statement, p: Dict[str, Any]) -> Dict[str, Any]:
-                func(*(s.args.get(k) if k != "db" else p.get("db") for k in keys))
-                return {}
-
-            return run
-
         return {
             "create_database": self._create_database,
-            "drop_database": none(self.drop_database, "name"),
+            "drop_database": lambda s, p: empty(self.drop_database, s.args["name"]),
             "show_databases": lambda s, p: {
                 "series": [
                     {
@@ -349,7 +329,9 @@ class ManagementV3:
             },
             "create_retention_policy": lambda s, p: policy_statement(self.create_retention_policy, s),
             "alter_retention_policy": lambda s, p: policy_statement(self.alter_retention_policy, s),
-            "drop_retention_policy": none(self.drop_retention_policy, "name", "database"),
+            "drop_retention_policy": lambda s, p: empty(
+                self.drop_retention_policy, s.args["name"], s.args["database"]
+            ),
             "show_retention_policies": self._show_retention_policies,
             "show_users": lambda s, p: {"series": [{"columns": ["user", "admin"]}]},
             "create_user": self._refuse(_USERS),
@@ -362,7 +344,7 @@ class ManagementV3:
             "show_grants": self._refuse(_USERS),
             "drop_series": self._refuse(_DELETE),
             "delete": self._refuse(_DELETE),
-            "drop_measurement": none(self.drop_measurement, "measurement", "db"),
+            "drop_measurement": lambda s, p: empty(self.drop_measurement, s.args["measurement"], p.get("db")),
             "show_measurements": self.show_measurements,
             "show_series": self.show_series,
             "show_continuous_queries": lambda s, p: {
@@ -382,7 +364,7 @@ class ManagementV3:
         if policy:  # CREATE DATABASE x WITH DURATION d [NAME rp]
             rp = policy.get("name") or "autogen"
             if rp.lower() == "autogen":
-                self.catalog.set_retention(name, self._seconds(policy.get("duration")))
+                self.catalog.set_retention(name, retention_durations(policy.get("duration"), None)[0] or 0)
             else:
                 self.create_retention_policy(rp, name, policy.get("duration") or "INF", default=True)
         return {}

@@ -13,7 +13,15 @@ from typing import Optional
 
 from influx_compat.exceptions import InfluxDBClientError
 
-__all__ = ["DEFAULT_POLICIES", "check_database_name", "database_for"]
+__all__ = ["DEFAULT_POLICIES", "LIMIT_HELP", "check_database_name", "database_for"]
+
+# influxdb3/src/commands/serve.rs and the product pages: Core's limits, and what to do about them.
+LIMIT_HELP = (
+    "InfluxDB 3 Core allows 5 databases (each 1.x retention policy other than autogen is a database "
+    "'db/rp'), 2000 tables and 500 columns per table; drop what is not needed (drop_database, "
+    "drop_retention_policy, drop_measurement), or use InfluxDB 3 Enterprise, whose limits are higher "
+    "and can be raised at start-up"
+)
 
 DEFAULT_POLICIES = ("", "autogen", "default")
 # core/data_types/src/namespace_name.rs: at most 64 characters of [A-Za-z0-9_-/];

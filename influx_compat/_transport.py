@@ -1,4 +1,4 @@
-"""HTTP to InfluxDB 2.x: one requests session, retries, auth headers, error mapping.
+"""HTTP to InfluxDB (2.x or 3): one requests session, retries, auth headers, error mapping.
 
 Every request of a client goes through :meth:`Transport.request`, which calls
 ``session.request(method=..., url=..., ...)`` with keyword arguments only
@@ -57,6 +57,8 @@ class Auth:
     :ivar basic: ``(user, password)`` sent as HTTP Basic when there is no token
     :ivar described: which credentials these are, for error messages (no secret)
     :ivar help: what to do when the server refuses them
+    :ivar server: the product refusing them, for the error
+    :ivar scheme: the Authorization scheme of the token (``Bearer`` for management tokens)
     """
 
     token: Optional[str] = field(default=None, repr=False)
@@ -64,6 +66,7 @@ class Auth:
     described: str = "no credentials"
     help: str = TOKEN_HELP
     server: str = "InfluxDB 2.x"
+    scheme: str = "Token"
 
 
 class _SocketOptionsAdapter(HTTPAdapter):
@@ -175,12 +178,13 @@ class Transport:
 
     def _auth(self, headers: Dict[str, str]) -> Optional[Tuple[str, str]]:
         """Set the Authorization header; return a Basic auth tuple for requests, if any."""
+        auth = self.auth  # read once: switch_user may replace it meanwhile
         if "Authorization" in headers:
             return None
-        if self.auth.token is not None:
-            headers["Authorization"] = "Token " + self.auth.token
+        if auth.token is not None:
+            headers["Authorization"] = f"{auth.scheme} {auth.token}"
             return None
-        return self.auth.basic
+        return auth.basic
 
     # -- requests ----------------------------------------------------------
 

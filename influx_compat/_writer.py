@@ -17,6 +17,7 @@ Every write reaches the server through here (``write_points``, ``write``,
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Type
 
@@ -41,7 +42,6 @@ from influx_compat.exceptions import (
     WriteDatabaseNotFoundError,
     WriteHTTPError,
     WriteLimitError,
-    WriteProgress,
     WriteRequestError,
     WriteServerError,
     WriteTimeoutError,
@@ -172,8 +172,12 @@ def write_points(
     batch_size: Optional[int] = None,
     protocol: str = "json",
     consistency: Optional[str] = None,
+    measurement: Optional[str] = None,
 ) -> None:
-    """influxdb-python's ``write_points``: batches of points, sent in order, progress exact."""
+    """influxdb-python's ``write_points``: batches of points, sent in order, progress exact.
+
+    :param measurement: for points without one (``send_packet``'s top-level measurement)
+    """
     check_options(time_precision, consistency)
     wire, _ = WIRE_PRECISION[time_precision]
     destination = Destination(
@@ -187,14 +191,21 @@ def write_points(
         else (points if isinstance(points, list) else list(points),)
     )
     written = 0
-    for index, batch in enumerate(batches):
+    iterator = iter(batches)
+    for index in itertools.count():
+        batch: Optional[List[Any]] = None
         try:
+            # Taking the batch may convert it too (DataFrameClient): its errors get the progress as well.
+            batch = next(iterator, None)
+            if batch is None:
+                return
             if protocol == "json":
-                body = encode_json(batch, time_precision, tags, start_index=written)
+                body = encode_json(batch, time_precision, tags, measurement, start_index=written)
             else:
                 body = encode_lines(batch, time_precision)
         except InvalidPointError as exc:
-            progress = Progress(index, written, len(batch), len(batch))
+            size = len(batch) if batch is not None else 0
+            progress = Progress(index, written, size, size)
             raise InvalidBatchError(
                 f"{exc.content} -- nothing of {_batch(progress)} was sent; {_before(progress)}", progress
             ) from None
@@ -239,21 +250,36 @@ class _Stored(Exception):
 def _send_batch(
     send: Send, body: bytes, destination: Destination, index: int, written: int, in_batch: int
 ) -> None:
+    partials: List[Tuple[int, PartialWriteError]] = []
     try:
-        _send_split(send, body, destination)
+        _send_split(send, body, destination, partials)
     except _Stored as failed:
         progress = Progress(index, written + failed.stored, in_batch - failed.stored)
         raise _with_progress(failed.cause, progress, written + failed.stored) from failed.cause
+    if partials:  # every part was sent; some lines of some parts were rejected
+        raise _partial(partials, Progress(index, written, in_batch), written)
 
 
-def _send_split(send: Send, body: bytes, destination: Destination, stored: int = 0) -> int:
+def _send_split(
+    send: Send,
+    body: bytes,
+    destination: Destination,
+    partials: List[Tuple[int, PartialWriteError]],
+    stored: int = 0,
+) -> int:
     """Send a batch; on 413 (too large) send its halves, down to single lines.
+
+    A partial write of one part does not stop the others: it is kept in
+    ``partials`` with the number of lines of the batch before that part.
 
     :returns: the number of lines sent
     :raises _Stored: with the cause and the lines of this batch stored before it
     """
     try:
         send(body, destination)
+        return _line_count(body)
+    except PartialWriteError as exc:
+        partials.append((stored, exc))
         return _line_count(body)
     except InfluxDBClientError as exc:
         if exc.code != 413:
@@ -267,8 +293,8 @@ def _send_split(send: Send, body: bytes, destination: Destination, stored: int =
             raise _Stored(too_large, stored) from None
     except (InfluxDBServerError, requests.exceptions.RequestException) as exc:
         raise _Stored(exc, stored) from None
-    first = _send_split(send, body[:cut], destination, stored)
-    second = _send_split(send, body[cut:], destination, stored + first)
+    first = _send_split(send, body[:cut], destination, partials, stored)
+    second = _send_split(send, body[cut:], destination, partials, stored + first)
     return first + second
 
 
@@ -304,14 +330,11 @@ def _before(progress: Progress) -> str:
 
 def _with_progress(exc: Exception, progress: Progress, first_index: int) -> Exception:
     """The public error for a failed batch: the same kind of error, with its progress declared."""
-    if isinstance(exc, WriteProgress):  # raised by a backend with batch-relative details
-        return _rebase(exc, progress, first_index)
     unsure = f"{_batch(progress)} may not have been stored; {_before(progress)}"
     if isinstance(exc, InfluxDBServerError):
         return WriteServerError(f"{exc} -- {unsure}", progress)
     if isinstance(exc, requests.exceptions.RequestException):
-        kind = next(new for old, new in _TRANSPORT_ERRORS if isinstance(exc, old))
-        return kind(f"{exc} -- {unsure}", progress)
+        return _transport_error(type(exc))(f"{exc} -- {unsure}", progress)
     assert isinstance(exc, InfluxDBClientError)
     whole = Progress(
         progress.batch_index, progress.points_written, progress.points_in_batch, progress.points_in_batch
@@ -328,31 +351,58 @@ def _with_progress(exc: Exception, progress: Progress, first_index: int) -> Exce
     return WriteClientError(f"{exc.content} -- {nothing}", exc.code, whole)
 
 
-# The most precise requests class first: the error raised is a subclass of the one caught.
-_TRANSPORT_ERRORS: Tuple[Tuple[Type[requests.exceptions.RequestException], Type[Exception]], ...] = (
-    (requests.exceptions.ConnectTimeout, WriteConnectTimeout),
-    (requests.exceptions.Timeout, WriteTimeoutError),
-    (requests.exceptions.ConnectionError, WriteConnectionError),
-    (requests.exceptions.HTTPError, WriteHTTPError),
-    (requests.exceptions.RequestException, WriteRequestError),
-)
+# The requests classes with a declared write error; any other class caught gets a subclass of its own.
+_TRANSPORT_ERRORS: Dict[Type[Exception], Type[WriteRequestError]] = {
+    requests.exceptions.ConnectTimeout: WriteConnectTimeout,
+    requests.exceptions.ReadTimeout: WriteTimeoutError,
+    requests.exceptions.Timeout: WriteTimeoutError,
+    requests.exceptions.ConnectionError: WriteConnectionError,
+    requests.exceptions.HTTPError: WriteHTTPError,
+    requests.exceptions.RequestException: WriteRequestError,
+}
+_transport_lock = threading.Lock()
 
 
-def _rebase(exc: WriteProgress, progress: Progress, first_index: int) -> Exception:
-    """A backend's partial-write error, its lines renumbered in the whole write."""
-    assert isinstance(exc, PartialWriteError)
+def _transport_error(caught: Type[Exception]) -> Type[WriteRequestError]:
+    """The write error class for a requests error class: a subclass of both (old ``except`` clauses hold)."""
+    with _transport_lock:
+        kind = _TRANSPORT_ERRORS.get(caught)
+        if kind is None:
+            kind = _TRANSPORT_ERRORS[caught] = type(
+                "Write" + caught.__name__,
+                (WriteRequestError, caught),
+                {
+                    "__module__": "influx_compat.exceptions",
+                    "__doc__": f"A batch that failed with {caught.__name__}.",
+                },
+            )
+        return kind
+
+
+def _partial(
+    partials: List[Tuple[int, PartialWriteError]], progress: Progress, written: int
+) -> PartialWriteError:
+    """One error for a batch whose parts were all sent and some lines rejected, numbered in the write."""
     rejected = tuple(
-        RejectedLine(first_index + r.point, r.line_number, r.message, r.original_line) for r in exc.rejected
+        RejectedLine(written + offset + r.point, r.line_number, r.message, r.original_line)
+        for offset, exc in partials
+        for r in exc.rejected
     )
-    dropped = exc.dropped if exc.dropped is not None else (len(rejected) or None)
+    counts = [exc.dropped for _, exc in partials]
+    dropped = sum(c for c in counts if c is not None) if all(c is not None for c in counts) else None
+    if dropped is None and rejected:
+        dropped = len(rejected)
     full = Progress(progress.batch_index, progress.points_written, progress.points_in_batch, dropped)
     detail = "".join(f"\n  point {r.point} (line {r.line_number}): {r.message}" for r in rejected)
     stored = f" ({progress.points_in_batch - dropped} points)" if dropped is not None else ""
+    after = progress.points_written + progress.points_in_batch
+    content = partials[0][1].content
     return PartialWriteError(
-        f"{exc.content} -- {dropped if dropped is not None else 'some'} of the "
-        f"{progress.points_in_batch} points of {_batch(full)} were rejected and the other points of "
-        f"this batch were written{stored}; {_before(full)}" + detail,
-        exc.code,
+        f"{content} -- {dropped if dropped is not None else 'some'} of the {progress.points_in_batch} "
+        f"points of {_batch(full)} were rejected and the other points of this batch were written{stored}; "
+        f"the {progress.points_written} points before them were stored and nothing after this batch was "
+        f"sent: fix the rejected points (.rejected) and resume with points[{after}:]" + detail,
+        partials[0][1].code,
         full,
         rejected,
     )

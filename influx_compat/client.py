@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import random  # noqa: F401  (influxdb-python's tests patch client.random)
 import re
 import socket  # noqa: F401
@@ -23,7 +22,7 @@ from urllib.parse import urlparse
 import requests
 
 from influx_compat import _writer
-from influx_compat._config import Credentials
+from influx_compat._config import Credentials, verify_from_env
 from influx_compat._core import Core
 from influx_compat._influxql import parse_error, quote_ident, quote_literal
 from influx_compat.exceptions import InfluxDBClientError
@@ -124,13 +123,7 @@ class InfluxDBClient:
         self._database = database
         self._timeout = timeout
         self._retries = retries
-        self._verify_ssl = verify_ssl
-        if verify_ssl is False and os.environ.get("INFLUX_COMPAT_VERIFY_SSL", "").lower() in (
-            "1",
-            "true",
-            "yes",
-        ):
-            self._verify_ssl = True
+        self._verify_ssl = verify_from_env(verify_ssl)
         self.__use_udp = use_udp
         self.__udp_port = int(udp_port)
         self._proxies = dict(proxies) if proxies else {}
@@ -394,14 +387,19 @@ class InfluxDBClient:
         :param time_precision: the precision of the timestamps
         """
         _warn_udp()
+        database = self._require_database(self._database, "send_packet")
         if protocol == "json":
-            self.write_points(
-                packet["points"] if isinstance(packet, dict) else packet,
-                time_precision=time_precision,
-                tags=packet.get("tags") if isinstance(packet, dict) else None,
+            packet = packet if isinstance(packet, dict) else {"points": packet}
+            _writer.write_points(
+                self._core.send_batch,
+                packet["points"],
+                time_precision,
+                database,
+                tags=packet.get("tags"),
+                measurement=packet.get("measurement"),
             )
         else:
-            self.write_points(packet, time_precision=time_precision, protocol="line")
+            _writer.write_points(self._core.send_batch, packet, time_precision, database, protocol="line")
 
     @staticmethod
     def _require_database(database: Optional[str], what: str) -> str:
@@ -458,7 +456,7 @@ class InfluxDBClient:
         if params["db"] is None:
             del params["db"]
         if epoch is not None:
-            params["epoch"] = "u" if epoch == "us" else epoch
+            params["epoch"] = epoch
         if chunked:
             params["chunked"] = "true"
             if chunk_size > 0:

@@ -1,9 +1,10 @@
-"""``DataFrameClient``: influxdb-python 5.3.2's pandas client, on InfluxDB 2.x.
+"""``DataFrameClient``: influxdb-python 5.3.2's pandas client, on InfluxDB 2.x and 3.
 
 Writes turn a DataFrame (with a ``DatetimeIndex`` or ``PeriodIndex``) into
 the line protocol 5.3.2 produced for it, column by column with pandas, and
-hand the lines to :meth:`InfluxDBClient.write_points`, so batches, buckets,
-precisions and errors behave as they do there.  Queries return
+hand them to the same write pipeline as :meth:`InfluxDBClient.write_points`
+(:mod:`influx_compat._writer`), so batches, buckets, precisions and errors
+behave as they do there.  Queries return
 ``{measurement: DataFrame}`` (or ``{(measurement, tags): DataFrame}`` for
 grouped series) indexed by UTC time.
 
@@ -92,7 +93,8 @@ class DataFrameClient(InfluxDBClient):
 
         def points() -> Iterator[Any]:
             # Each slice converted when the write pipeline reaches it: a bad row raises before its
-            # batch is sent, and the pipeline's progress counts rows across the whole frame.
+            # batch is sent, and the pipeline's progress counts the points written across the whole frame
+            # (rows that dropna left without fields are not points).
             step = batch_size or max(len(dataframe), 1)
             for start in range(0, len(dataframe), step):
                 frame = dataframe.iloc[start : start + step].copy() if batch_size else dataframe

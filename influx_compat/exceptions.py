@@ -23,7 +23,8 @@ subclasses of one of those two::
         └── WriteServerError           a batch that failed with a 5xx    [.progress]
 
     requests.exceptions.RequestException   (a batch that failed in transport, after the retries)
-    ├── WriteRequestError              base of the four below; any other requests error [.progress]
+    ├── WriteRequestError              base of the four below and of WriteSSLError, WriteProxyError, ...:
+    │                                  each also the exact requests class caught       [.progress]
     ├── ConnectionError
     │   ├── WriteConnectionError       could not be sent                [.progress]
     │   └── ConnectTimeout
@@ -116,9 +117,9 @@ class AuthenticationError(InfluxDBClientError):
 
 
 class UnsupportedOperationError(InfluxDBClientError):
-    """A 1.x feature that InfluxDB 2.x does not have.
+    """A 1.x feature that the server (InfluxDB 2.x or 3) does not have.
 
-    The message says what 2.x offers instead.  ``statement`` is the InfluxQL
+    The message says what that server offers instead.  ``statement`` is the InfluxQL
     statement concerned, when there is one.
     """
 

@@ -37,7 +37,7 @@ from influx_compat._serializer import quote_ident as quote_ident
 
 __all__ = ["make_lines", "make_line", "quote_ident", "quote_literal"]
 
-# The serializer under the names the client, the DataFrameClient and the proxy call it by.
+# The serializer under the private names 5.3.2-era code and the write pipeline (_writer) call it by.
 _serialize_points = serialize_points
 _rescale_line_timestamps = rescale_line_timestamps
 

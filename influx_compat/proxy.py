@@ -139,8 +139,6 @@ class ProxyApp:
         for key in ("db", "rp", "epoch", "params"):
             if params.get(key):
                 query_params[key] = params[key]
-        if query_params.get("epoch") == "us":
-            query_params["epoch"] = "u"  # 2.x reads "us" as nanoseconds
         chunked = params.get("chunked") == "true"
         if chunked:
             query_params["chunked"] = "true"

@@ -110,3 +110,21 @@ def test_round_trip_through_the_v2_server(v2_server):
     }
     assert client.query('SELECT * FROM "cpu" WHERE "host" = \'none\'') == {}
     assert client.query("SHOW MEASUREMENTS").raw["series"][0]["values"] == [["cpu"]]
+
+
+def test_a_bad_row_in_a_later_slice_says_what_was_written():
+    import requests_mock
+
+    from influx_compat.exceptions import InvalidBatchError
+
+    frame = pd.DataFrame(
+        {"s": ["ok"] * 12}, index=pd.date_range("2020-01-01", periods=12, freq="s", tz="UTC")
+    )
+    frame.iloc[7, 0] = 'a "quoted" value'  # 5.3.2 wrote it unescaped; refused before its batch is sent
+    with requests_mock.Mocker() as mock:
+        mock.post("http://localhost:8086/api/v2/write", status_code=204)
+        client = DataFrameClient(token="t", org="o", database="d", bucket_map={"d": "b"})
+        with pytest.raises(InvalidBatchError) as info:
+            client.write_points(frame, "m", batch_size=5)
+    assert len(mock.request_history) == 1  # the first slice landed, the second was never sent
+    assert (info.value.batch_index, info.value.points_written) == (1, 5)

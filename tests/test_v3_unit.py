@@ -7,6 +7,7 @@ core/iox_v1_query_api/src/ write them (see shared/notes/influxdb3-behaviour.md).
 import json
 
 import pytest
+import requests
 import requests_mock
 
 from influx_compat import InfluxDBClient, exceptions
@@ -373,3 +374,114 @@ def test_json_answers_read_the_same_with_and_without_the_accelerator(monkeypatch
     )
     answer = _answers.legacy_times(_answers.decode(body, "application/json"))
     assert answer["results"][0]["series"][0]["values"] == [["2020-01-01T00:00:00.123457Z", 1.5, 2**64 - 1]]
+
+
+def test_a_partial_write_in_a_split_batch_still_sends_every_part(mock):
+    """413 splits the batch; the second half is partly rejected: every half is sent, the lines are named."""
+
+    def answer(request, context):
+        body = request.body.decode()
+        if body.count("\n") > 2:
+            context.status_code = 413
+            return "max request size (10485760 bytes) exceeded"
+        if "v=5i" in body:
+            context.status_code = 400
+            return json.dumps(
+                {
+                    "error": "partial write of line protocol occurred",
+                    "data": [
+                        {
+                            "error_message": "invalid column type",
+                            "line_number": 2,
+                            "original_line": "m v=5i 6",
+                        }
+                    ],
+                }
+            )
+        context.status_code = 204
+        return ""
+
+    mock.post(BASE + "/api/v3/write_lp", text=answer, headers=CORE)
+    lines = [f"m v={i}.5 {i + 1}" for i in range(8)]
+    lines[5] = "m v=5i 6"
+    with pytest.raises(exceptions.PartialWriteError) as info:
+        core_client().write_points(lines, protocol="line")
+    sent = [r.body.decode() for r in calls(mock, "/api/v3/write_lp") if r.body.count(b"\n") <= 2]
+    assert "".join(sent).splitlines() == lines  # every line went out, none twice
+    err = info.value
+    assert (err.points_written, err.points_in_batch, err.dropped) == (0, 8, 1)
+    assert [r.point for r in err.rejected] == [5]
+    assert "resume with points[8:]" in str(err)
+
+
+def test_chunked_stream_keeps_a_character_split_between_reads():
+    from influx_compat import _answers
+
+    docs = [
+        {"results": [{"statement_id": 0, "series": [{"name": "café", "columns": ["v"], "values": [["é"]]}]}]}
+    ]
+    data = (json.dumps(docs[0], ensure_ascii=False) * 2).encode()
+
+    class Response:
+        def iter_content(self, chunk_size, decode_unicode):
+            for i in range(0, len(data), 3):  # 3 bytes a read: some reads end inside an é
+                yield data[i : i + 3]
+
+        def close(self):
+            pass
+
+    assert list(_answers.json_stream(Response())) == docs * 2
+
+
+def test_a_chunked_query_mixing_translated_and_plain_statements(mock):
+    answer = {
+        "results": [
+            {"statement_id": 0, "series": [{"name": "m", "columns": ["time", "v"], "values": [[1, 1]]}]}
+        ]
+    }
+    mock.get(BASE + "/query", json=answer, headers=CORE)
+    sets = list(core_client().query('SHOW USERS; SELECT * FROM "m"', chunked=True, chunk_size=5, epoch="ns"))
+    (plain,) = [r for r in calls(mock, "/query")]
+    assert "chunked" not in plain.qs and "chunk_size" not in plain.qs
+    assert [list(rs.get_points()) for rs in sets] == [[], [{"time": 1, "v": 1}]]
+
+
+def test_send_packet_keeps_the_packets_measurement(mock):
+    mock.post(BASE + "/api/v3/write_lp", status_code=204, headers=CORE)
+    client = core_client(use_udp=True)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        client.send_packet({"measurement": "cpu", "tags": {"h": "a"}, "points": [{"fields": {"v": 1}}]})
+    assert mock.last_request.body == b"cpu,h=a v=1i\n"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.SSLError,
+        requests.exceptions.ChunkedEncodingError,
+    ],
+)
+def test_a_write_transport_error_is_still_the_requests_class_caught(mock, error):
+    mock.post(BASE + "/api/v3/write_lp", exc=error("boom"))
+    with pytest.raises(error) as info:
+        core_client(retries=1).write_points(["m v=1i 1"], protocol="line")
+    assert isinstance(info.value, exceptions.WriteProgress) and info.value.points_written == 0
+
+
+def test_the_verify_switch_reaches_the_proxy(monkeypatch):
+    from influx_compat.proxy import ProxyApp
+
+    monkeypatch.setenv("INFLUX_COMPAT_VERIFY_SSL", "1")
+    app = ProxyApp(url="https://influx.example:8181", token="t", flavour="core")
+    assert app.core.transport.verify_ssl is True
+
+
+def test_a_password_alone_is_the_token(mock):
+    mock.post(BASE + "/api/v3/write_lp", status_code=204, headers=CORE)
+    InfluxDBClient(url=BASE, username=None, password=TOKEN, database="db", flavour="core").write_points(
+        ["m v=1i 1"], protocol="line"
+    )
+    assert mock.last_request.headers["Authorization"] == "Token " + TOKEN
