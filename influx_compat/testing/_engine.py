@@ -21,7 +21,7 @@ import requests
 __all__ = ["Engine", "EngineNotFoundError", "free_port"]
 
 INSTALL_HINT = (
-    "The v2 test server needs the InfluxQL engine `influxd` (InfluxDB 1.x) on PATH: "
+    "The test servers need the InfluxQL engine `influxd` (InfluxDB 1.x) on PATH: "
     "install it with `apt-get install -y influxdb` (Debian/Ubuntu), or set INFLUXD_PATH."
 )
 
@@ -92,7 +92,7 @@ def find_influxd() -> str:
         if not os.path.isfile(given) or not os.access(given, os.X_OK):
             raise EngineNotFoundError(
                 f"INFLUXD_PATH={given!r} is not an executable file: point it at Debian's influxd 1.x "
-                "(e.g. /usr/bin/influxd), or unset it to use the influxd on PATH"
+                f"(e.g. /usr/bin/influxd), or unset it to use the influxd on PATH. {INSTALL_HINT}"
             )
         return given
     path = shutil.which("influxd")
