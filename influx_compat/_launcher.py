@@ -3,8 +3,9 @@
 :func:`install` puts a finder at the front of ``sys.meta_path``: from then on
 ``import influxdb``, ``from influxdb import InfluxDBClient`` and
 ``from influxdb.exceptions import InfluxDBClientError`` give influx_compat's
-modules, even when influxdb-python itself is installed.  Submodules that have
-no influx_compat counterpart (``influxdb.influxdb08``, the 0.8 client) fail
+modules, even when influxdb-python itself is installed.  ``influxdb.influxdb08``
+(the 0.8 client) imports, and using its classes raises an error saying to use
+the 1.x client; other submodules that have no influx_compat counterpart fail
 with an ImportError that says so.
 """
 
@@ -32,6 +33,12 @@ ALIASED = {
     "influxdb.helper": "influx_compat.helper",
     "influxdb.dataframe_client": "influx_compat.dataframe_client",
     "influxdb._dataframe_client": "influx_compat.dataframe_client",
+    # The 0.8 client: its names import (programs import it beside the 1.x client), using them raises.
+    "influxdb.influxdb08": "influx_compat.influxdb08",
+    "influxdb.influxdb08.client": "influx_compat.influxdb08.client",
+    "influxdb.influxdb08.dataframe_client": "influx_compat.influxdb08.dataframe_client",
+    "influxdb.influxdb08.helper": "influx_compat.influxdb08.helper",
+    "influxdb.influxdb08.chunked_json": "influx_compat.influxdb08.chunked_json",
 }
 
 

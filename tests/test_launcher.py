@@ -74,7 +74,7 @@ def test_install_in_code_and_unknown_submodules(tmp_path):
         import influxdb
         assert influxdb is influx_compat
         try:
-            import influxdb.influxdb08
+            import influxdb.tests
         except ImportError as exc:
             print("refused:", exc)
         influx_compat.uninstall()
@@ -85,7 +85,72 @@ def test_install_in_code_and_unknown_submodules(tmp_path):
         tmp_path=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "refused: influxdb.influxdb08 has no counterpart in influx_compat" in proc.stdout
+    assert "refused: influxdb.tests has no counterpart in influx_compat" in proc.stdout
+
+
+def test_the_0_8_client_imports_and_using_it_says_to_use_the_1_x_client(tmp_path):
+    """A published 1.x program imports both clients in one try block and decides from an ImportError."""
+    proc = _python(
+        """
+        try:
+            from influxdb import InfluxDBClient
+            from influxdb.influxdb08 import InfluxDBClient as InfluxDB08Client
+        except ImportError:
+            InfluxDB08Client = None
+        print("found:", InfluxDB08Client is not None)
+        import influxdb.exceptions
+        import influxdb.influxdb08.client
+        from influxdb.influxdb08 import DataFrameClient, SeriesHelper
+        from influxdb.influxdb08.dataframe_client import DataFrameClient as DataFrameClientFromModule
+        from influxdb.influxdb08.helper import SeriesHelper as SeriesHelperFromModule
+        from influxdb.influxdb08.chunked_json import loads
+        assert DataFrameClient is DataFrameClientFromModule and SeriesHelper is SeriesHelperFromModule
+        assert list(loads('{"a": 1}{"b": 2}')) == [{"a": 1}, {"b": 2}]
+
+        class Legacy08Helper(SeriesHelper):  # defining one works; using it does not
+            class Meta:
+                series_name = "events"
+                columns = ["value"]
+
+        attempts = [
+            lambda: InfluxDB08Client("localhost", 8086, "root", "root", "db"),
+            lambda: InfluxDB08Client.from_dsn("influxdb://localhost:8086/db"),
+            lambda: DataFrameClient(),
+            lambda: Legacy08Helper(value=1),
+            lambda: Legacy08Helper.commit(),
+        ]
+        for attempt in attempts:
+            try:
+                attempt()
+            except influxdb.exceptions.UnsupportedOperationError as exc:
+                assert isinstance(exc, influxdb.exceptions.InfluxDBClientError)
+                assert isinstance(exc, influxdb.influxdb08.client.InfluxDBClientError)
+                print("refused:", exc)
+            else:
+                print("not refused")
+        InfluxDBClient(host="localhost", port=8086)  # the 1.x client still constructs
+    """,
+        tmp_path=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "found: True"
+    refused = [line for line in lines[1:] if line.startswith("refused: ")]
+    assert len(refused) == 5 and "not refused" not in lines
+    for what, line in zip(
+        [
+            "InfluxDBClient",
+            "InfluxDBClient.from_dsn",
+            "DataFrameClient",
+            "SeriesHelper",
+            "SeriesHelper.commit",
+        ],
+        refused,
+    ):
+        assert line.startswith(
+            f"refused: influxdb.influxdb08.{what} is influxdb-python's client for InfluxDB 0.8"
+        )
+        assert "does not exist on InfluxDB 2.x or 3" in line and "Use influxdb.InfluxDBClient" in line
 
 
 def test_module_form_and_usage(tmp_path):
