@@ -7,16 +7,26 @@ The default flavour is the v2 server (port 8086 if free); ``core`` and
 ``enterprise`` default to InfluxDB 3's port 8181, ``dedicated`` to 8086.  ``run``
 takes a free port unless ``--port`` is given: the command gets the server's
 environment (``server.env()``), URL included.
+
+However it is stopped, the engine stops and its files go: Ctrl-C, ``kill``
+(SIGTERM), SIGHUP, ``timeout``, the death of the process that started it (the
+server stops with its parent), and even ``kill -9`` (the engine's keeper, see
+``_watchdog.py``, cleans up).  ``run`` passes a stop signal on to the command and
+stops the server once the command has exited; its exit status is the
+command's (128 + N for a command ended by signal N).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from types import FrameType
 from typing import Dict, List, Optional, Union
 
 from influx_compat.testing import EngineNotFoundError, V2TestServer, V3TestServer
@@ -51,6 +61,91 @@ def _banner(server: Union[V2TestServer, V3TestServer]) -> str:
             f"{server.cluster_id}/databases (Bearer {server.management_token})"
         )
     return "\n".join(lines)
+
+
+class _Stop(BaseException):  # like KeyboardInterrupt: no ``except Exception`` on the way swallows it
+    """A stop signal (SIGTERM, SIGINT, SIGHUP) or the death of the parent, raised in the main thread."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _Signals:
+    """The CLI's handlers: every way a user or a supervisor stops it stops the engine, in order.
+
+    Only the CLI installs them (library use keeps the program's handlers).  SIGINT is handled even
+    when it came in ignored, as it does for a job started in the background by a script.  While a
+    ``run`` command runs, a signal is passed on to it (not a SIGINT from the terminal, which the
+    command's process group got already), and the server stops once the command has exited; a
+    second signal kills the command.  Otherwise the first signal raises :class:`_Stop`; the later
+    ones, and any signal once the server is stopping, are ignored, so they cannot cut the stop short.
+    """
+
+    NAMES = ("SIGTERM", "SIGINT", "SIGHUP")
+
+    def __init__(self) -> None:
+        self.child: Optional[subprocess.Popen[bytes]] = None
+        self.received: Optional[int] = None
+        self.stopping = False  # the server is being stopped: nothing may cut that short
+
+    def install(self) -> None:
+        for name in self.NAMES:
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), self._handle)
+
+    def _handle(self, signum: int, frame: Optional[FrameType]) -> None:
+        first, child = self.received is None, self.child
+        if self.stopping:
+            return
+        if first:
+            self.received = signum
+        if child is not None and child.poll() is None:
+            if not first:
+                child.kill()
+            elif not (signum == signal.SIGINT and _terminal_sent_to(child)):
+                child.send_signal(signum)
+            return
+        if first:
+            raise _Stop(signum)
+
+
+def _terminal_sent_to(child: subprocess.Popen[bytes]) -> bool:
+    """Whether a SIGINT likely came from the terminal to our foreground process group (the child's too)."""
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        try:
+            if stream is not None and stream.isatty():
+                return os.tcgetpgrp(stream.fileno()) == os.getpgrp()
+        except (OSError, ValueError, AttributeError):
+            continue
+    return False
+
+
+def _watch_parent(interval: float = 0.25) -> None:
+    """SIGTERM ourselves when our parent dies (we are handed to another process): the server goes with it.
+
+    A thread that reads ``getppid()``, rather than Linux's ``PR_SET_PDEATHSIG``, which fires when the
+    parent *thread* that started us ends, and exists on Linux only.
+    """
+    parent = os.getppid()
+    if parent <= 1 or not hasattr(signal, "SIGTERM"):
+        return  # started by init, or already orphaned: there is no parent to outlive
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="influx_compat-parent-watch", daemon=True).start()
+
+
+def _exit_status(code: int) -> int:
+    """A command's return code as a shell reports it: 128 + N when signal N ended it."""
+    return 128 - code if code < 0 else code
+
+
+def _engine_line(server: Union[V2TestServer, V3TestServer]) -> str:
+    return f"engine: influxd pid {server.engine.pid}, files in {server.engine.root}"
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -88,42 +183,61 @@ def main(argv: Optional[List[str]] = None) -> int:
         port = 0  # the command gets the URL in its environment; 8086 may be a real server's, about to start
     else:
         port = default_port if _port_free(default_port) else 0
+    signals = _Signals()
+    signals.install()
+    _watch_parent()
     server: Union[V2TestServer, V3TestServer]
     try:
-        if args.flavour == "v2":
-            server = V2TestServer(version=args.version or "2.7.10", port=port).start()
-        else:
-            server = V3TestServer(args.flavour, port=port, version=args.version).start()
-    except EngineNotFoundError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except OSError as exc:  # the port is taken, most often
-        print(
-            f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}; pick another with --port",
-            file=sys.stderr,
-        )
-        return 2
+        try:
+            if args.flavour == "v2":
+                server = V2TestServer(version=args.version or "2.7.10", port=port)
+            else:
+                server = V3TestServer(args.flavour, port=port, version=args.version)
+            server.start()
+        except EngineNotFoundError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        except OSError as exc:  # the port is taken, most often
+            print(
+                f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}; pick another with --port",
+                file=sys.stderr,
+            )
+            return 2
+    except _Stop:
+        return 0  # stopped while starting: start() has stopped the engine already
     try:
         if run:
-            env: Dict[str, str] = dict(os.environ)
-            env.update(server.env())
-            if isinstance(server, V2TestServer):
-                print(f"v2 test server on {server.url} (org {server.org})", file=sys.stderr)
-            else:
-                print(
-                    f"InfluxDB 3 {server.flavour} test server on {server.url} (token {server.token})",
-                    file=sys.stderr,
-                )
-            return subprocess.call(command, env=env)
+            return _run(server, command, signals)
         print(_banner(server))
+        print(_engine_line(server))
         print("export " + " ".join(f"{name}={value}" for name, value in server.env().items()))
-        print("Ctrl-C to stop.")
+        print("Ctrl-C to stop.", flush=True)
         while True:
             time.sleep(3600)
-    except KeyboardInterrupt:
+    except (_Stop, KeyboardInterrupt):
         return 0
     finally:
+        signals.stopping = True
         server.stop()
+
+
+def _run(server: Union[V2TestServer, V3TestServer], command: List[str], signals: _Signals) -> int:
+    env: Dict[str, str] = dict(os.environ)
+    env.update(server.env())
+    if isinstance(server, V2TestServer):
+        print(f"v2 test server on {server.url} (org {server.org})", file=sys.stderr)
+    else:
+        print(
+            f"InfluxDB 3 {server.flavour} test server on {server.url} (token {server.token})",
+            file=sys.stderr,
+        )
+    print(_engine_line(server), file=sys.stderr, flush=True)
+    try:
+        signals.child = subprocess.Popen(command, env=env)
+    except OSError as exc:
+        print(f"cannot run {command[0]!r}: {exc.strerror or exc}", file=sys.stderr)
+        return 127
+    return _exit_status(signals.child.wait())
 
 
 if __name__ == "__main__":

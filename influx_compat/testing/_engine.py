@@ -2,19 +2,24 @@
 
 Started with a temporary configuration (data, meta and WAL in a temporary
 directory; HTTP and RPC bound to free loopback ports; no reporting, no
-monitoring database, no continuous queries) and stopped by its PID.
+monitoring database, no continuous queries), under a keeper process that
+stops it and removes the directory when the test server stops or its Python
+dies (see ``_watchdog.py``).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import select
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
-from typing import Any, Dict, Optional
+from typing import IO, Any, Dict, List, Optional
 
 import requests
 
@@ -75,6 +80,9 @@ bind-address = "127.0.0.1:{rpc_port}"
 """
 
 
+_STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
+
+
 class EngineNotFoundError(RuntimeError):
     """``influxd`` is not installed; the message says how to install it."""
 
@@ -84,6 +92,36 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _keeper_command(root: str, log_path: str, command: List[str]) -> Optional[List[str]]:
+    """How to run the engine under its keeper, or None where there is none (not POSIX, no script)."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_watchdog.py")
+    if os.name != "posix" or not sys.executable or not os.path.isfile(script):
+        return None
+    # -I: the keeper needs only the standard library, whatever the environment says
+    return [sys.executable, "-I", script, root, log_path, "--", *command]
+
+
+def _signal_group(pid: Optional[int], sig: int) -> None:
+    """Signal a process group led by ``pid`` (the process alone where there are no groups)."""
+    if pid is None:
+        return
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+    except OSError:  # gone already
+        pass
+
+
+def _close(stream: Optional[IO[bytes]]) -> None:
+    if stream is not None:
+        try:
+            stream.close()
+        except OSError:
+            pass
 
 
 def find_influxd() -> str:
@@ -102,17 +140,27 @@ def find_influxd() -> str:
 
 
 class Engine:
-    """One ``influxd`` 1.x process on loopback.
+    """One ``influxd`` 1.x process on loopback, with its files in a temporary directory.
+
+    However the test server ends (:meth:`stop`, the ``with`` block, interpreter exit through
+    :mod:`atexit`, or its Python killed by any signal, ``SIGKILL`` included), the engine is stopped
+    and its directory removed: on POSIX a keeper process (:mod:`._watchdog`) starts the engine in
+    its own session and cleans up as soon as the pipe from this Python closes.  Where there is no
+    keeper (not POSIX, or no script file to run) the engine is started directly and only
+    :meth:`stop` and :mod:`atexit` clean up.  No signal handler is installed: the program's own stay.
 
     :param startup_timeout: seconds to wait for the engine to answer /ping
     """
 
     def __init__(self, startup_timeout: float = 30.0) -> None:
         self.startup_timeout = startup_timeout
-        self.process: Optional[subprocess.Popen[bytes]] = None
+        self.process: Optional[subprocess.Popen[bytes]] = None  # the keeper, or the engine itself
+        self.pid: Optional[int] = None  # the influxd process
         self.root: Optional[str] = None
         self.http_port = 0
         self.session = requests.Session()
+        self._kept = False  # self.process is the keeper
+        self._exited: Optional[str] = None
 
     @property
     def url(self) -> str:
@@ -120,29 +168,70 @@ class Engine:
 
     def start(self) -> Engine:
         binary = find_influxd()
-        self.root = tempfile.mkdtemp(prefix="influx_compat_engine_")
-        for _attempt in range(3):
-            self.http_port, rpc_port = free_port(), free_port()
-            config = os.path.join(self.root, "influxd.conf")
-            with open(config, "w", encoding="utf-8") as fh:
-                fh.write(_CONFIG.format(root=self.root, http_port=self.http_port, rpc_port=rpc_port))
-            log = open(os.path.join(self.root, "influxd.log"), "ab")
-            self.process = subprocess.Popen(
-                [binary, "run", "-config", config],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-            log.close()
-            if self._wait_ready():
-                return self
-            self._kill()
-        raise RuntimeError(f"influxd did not start; see {self.root}/influxd.log")
+        atexit.register(self.stop)
+        try:
+            tail = ""
+            for _attempt in range(3):  # a port taken between free_port() and influxd's bind
+                self.root = tempfile.mkdtemp(prefix="influx_compat_engine_")
+                self.http_port, rpc_port = free_port(), free_port()
+                config = os.path.join(self.root, "influxd.conf")
+                with open(config, "w", encoding="utf-8") as fh:
+                    fh.write(_CONFIG.format(root=self.root, http_port=self.http_port, rpc_port=rpc_port))
+                self._spawn([binary, "run", "-config", config])
+                if self._wait_ready():
+                    return self
+                tail = self._log_tail()
+                self._discard()
+            raise RuntimeError(f"influxd did not start; the end of its log:\n{tail}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _spawn(self, command: List[str]) -> None:
+        assert self.root is not None
+        log_path = os.path.join(self.root, "influxd.log")
+        keeper = _keeper_command(self.root, log_path, command)
+        self._exited = None
+        if keeper is None:
+            with open(log_path, "ab") as log:
+                self.process = subprocess.Popen(
+                    command,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=os.name == "posix",  # a Ctrl-C at the terminal is ours to handle
+                )
+            self.pid, self._kept = self.process.pid, False
+            return
+        self.process = subprocess.Popen(
+            keeper, stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True
+        )
+        self._kept = True
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline().decode("utf-8", "replace").strip()
+        if first.startswith("pid "):
+            self.pid = int(first[4:])
+        else:
+            self._exited = first or "the keeper exited"
+
+    def _alive(self) -> bool:
+        process = self.process
+        if process is None or self._exited is not None:
+            return False
+        if process.poll() is not None:
+            return False
+        if self._kept:
+            assert process.stdout is not None
+            ready, _, _ = select.select([process.stdout], [], [], 0)
+            if ready:
+                self._exited = process.stdout.readline().decode("utf-8", "replace").strip() or "gone"
+                return False
+        return True
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
+            if not self._alive():
                 return False
             try:
                 if self.session.get(self.url + "/ping", timeout=1).status_code == 204:
@@ -152,22 +241,50 @@ class Engine:
             time.sleep(0.05)
         return False
 
-    def _kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            try:
-                os.kill(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.process = None
+    def _log_tail(self) -> str:
+        if not self.root:
+            return ""
+        try:
+            with open(os.path.join(self.root, "influxd.log"), "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, fh.tell() - 2000))
+                return fh.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
 
-    def stop(self) -> None:
+    def _kill(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if self._kept:
+            _close(process.stdin)  # the keeper stops the engine and removes its directory
+            try:
+                process.wait(timeout=_STOP_GRACE * 3)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                _signal_group(self.pid, signal.SIGKILL)
+            _close(process.stdout)
+        elif process.poll() is None:
+            _signal_group(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=_STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                _signal_group(process.pid, signal.SIGKILL)
+                process.wait(timeout=_STOP_GRACE)
+        self.pid = None
+
+    def _discard(self) -> None:
         self._kill()
-        self.session.close()
         if self.root:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
+
+    def stop(self) -> None:
+        """Stop the engine and remove its files (again: nothing)."""
+        atexit.unregister(self.stop)
+        self._discard()
+        self.session.close()
 
     # -- HTTP to the engine ------------------------------------------------
 
