@@ -2,6 +2,8 @@
 
     python -m influx_compat run legacy_script.py [args ...]
     python -m influx_compat run -m legacy_package.module [args ...]
+    python -m influx_compat doctor [DATABASE ...]
+    python -m influx_compat proxy [--listen HOST:PORT]
 
 Inside the program, ``import influxdb`` and every ``influxdb.*`` submodule
 resolve to influx_compat (see :mod:`influx_compat._launcher`).  The token and
@@ -21,10 +23,13 @@ __all__ = ["main"]
 
 USAGE = """usage: python -m influx_compat run SCRIPT [ARGS ...]
        python -m influx_compat run -m MODULE [ARGS ...]
+       python -m influx_compat doctor [--url URL] [--org ORG] [--flavour F] [DATABASE ...]
        python -m influx_compat proxy [--listen HOST:PORT] [--user NAME:PASSWORD] [--flavour F]
 
-run:   runs an influxdb-python 1.x program with `import influxdb` resolving to influx_compat.
-proxy: serves InfluxDB 1.x's HTTP API (/ping, /query, /write) in front of InfluxDB 2.x or 3 (needs waitress).
+run:    runs an influxdb-python 1.x program with `import influxdb` resolving to influx_compat.
+doctor: checks the configuration (settings and their sources, server, version, token, org, databases,
+        the 1.x endpoints, the launcher), each check with its fix; exit status 1 when one fails.
+proxy:  serves InfluxDB 1.x's HTTP API (/ping, /query, /write) in front of InfluxDB 2.x or 3 (needs waitress).
 Give the server with INFLUX_HOST and INFLUX_TOKEN (and INFLUX_ORG for 2.x), or the influx CLI's config;
 the server's kind (2.x, 3 Core, ...) is read from its answers, or set with INFLUX_COMPAT_FLAVOUR."""
 
@@ -36,6 +41,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0 if args else 2
     if args[0] == "proxy":
         return _proxy(args[1:])
+    if args[0] == "doctor":
+        from influx_compat._doctor import main as doctor
+
+        return doctor(args[1:])
     if args[0] != "run" or len(args) < 2:
         print(USAGE, file=sys.stderr)
         return 2
