@@ -20,19 +20,22 @@ from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 import requests
 
-from influx_compat import _writer
+from influx_compat import _select_into, _writer
 from influx_compat._backend import Backend
 from influx_compat._backend_v2 import V2Backend
 from influx_compat._backend_v3 import V3_TOKEN_HELP, V3Backend
 from influx_compat._config import TOKEN_HELP, Credentials, Settings, resolve_settings, verify_from_env
 from influx_compat._flavour import FLAVOUR_HELP, Flavour, classify, flavour_from_url
-from influx_compat._influxql import InfluxQLSyntaxError, Statement, parse_error, parse_query
+from influx_compat._influxql import InfluxQLSyntaxError, Statement, parse_error, parse_query, quote_ident
 from influx_compat._transport import Auth, Transport
-from influx_compat.exceptions import InfluxDBClientError, UnsupportedOperationError
+from influx_compat.exceptions import DatabaseNotFoundError, InfluxDBClientError, UnsupportedOperationError
 
 __all__ = ["Core"]
 
 T = TypeVar("T")
+
+# Rows read and written at a time by SELECT ... INTO without a chunk_size of its own.
+SELECT_INTO_CHUNK = 10_000
 
 
 class Core:
@@ -254,10 +257,11 @@ class Core:
             params = dict(params, epoch="u")
         try:
             statements = parse_query(text)
+            intos = [_select_into.parse_into(s.text) for s in statements]
         except InfluxQLSyntaxError as exc:
             raise parse_error(exc) from None
         return self._call(
-            lambda b: self._query(b, text, statements, params, method, chunked, expected), redo=True
+            lambda b: self._query(b, text, statements, intos, params, method, chunked, expected), redo=True
         )
 
     def _query(
@@ -265,14 +269,15 @@ class Core:
         backend: Backend,
         text: str,
         statements: List[Statement],
+        intos: List[Optional[_select_into.SelectInto]],
         params: Dict[str, Any],
         method: str,
         chunked: bool,
         expected: int,
     ) -> Any:
-        if not any(backend.routes(s) for s in statements):
+        if not any(intos) and not any(backend.routes(s) for s in statements):
             return backend.query(text, params, method, chunked, expected)
-        results = self._mixed(backend, statements, params, method, expected)
+        results = self._mixed(backend, statements, intos, params, method, expected)
         if chunked:
             return iter([{"results": [r]} for r in results])
         return {"results": results}
@@ -281,6 +286,7 @@ class Core:
         self,
         backend: Backend,
         statements: List[Statement],
+        intos: List[Optional[_select_into.SelectInto]],
         params: Dict[str, Any],
         method: str,
         expected: int,
@@ -305,14 +311,17 @@ class Core:
                     return False
             return True
 
-        for statement in statements:
-            if not backend.routes(statement):
+        for statement, into in zip(statements, intos):
+            if into is None and not backend.routes(statement):
                 pending.append(statement)
                 continue
             if not flush():
                 break
             try:
-                result = backend.execute(statement, params)
+                if into is not None:
+                    result = self._select_into(backend, into, params, method, expected)
+                else:
+                    result = backend.execute(statement, params)
             except UnsupportedOperationError:
                 raise
             except InfluxDBClientError as exc:
@@ -329,6 +338,82 @@ class Core:
         for _ in range(len(statements) - len(results)):
             results.append({"statement_id": len(results), "error": "not executed"})
         return results
+
+    def _select_into(
+        self,
+        backend: Backend,
+        into: _select_into.SelectInto,
+        params: Dict[str, Any],
+        method: str,
+        expected: int,
+    ) -> Dict[str, Any]:
+        """SELECT ... INTO: the SELECT read in chunks, each written before the next is read.
+
+        2.x and 3.x have no INTO clause (:mod:`influx_compat._select_into`).
+        """
+        database = into.database or params.get("db")
+        if not database:
+            return {"error": "database name required"}
+        policy = into.retention_policy if into.database else into.retention_policy or params.get("rp")
+        missing = self._missing_target(backend, into, database, params)
+        if missing:
+            return {"error": missing}
+        size = int(params.get("chunk_size") or 0) or SELECT_INTO_CHUNK
+        plain = {k: v for k, v in params.items() if k not in ("chunked", "chunk_size", "epoch")}
+        read = dict(plain, chunked="true", chunk_size=size, epoch="ns")
+        failure: List[str] = []
+        written = [0]
+
+        def field_types() -> Dict[str, str]:
+            if into.from_clause is None:
+                return {}
+            answer = backend.query(f"SHOW FIELD KEYS FROM {into.from_clause}", plain, "GET", False, 200)
+            found: Dict[str, str] = {}
+            for result in answer.get("results", []):
+                for series in result.get("series", []):
+                    for name, kind in series.get("values", []):
+                        # A field that is an integer in one measurement and a float in another: float.
+                        found[name] = "float" if found.get(name, kind) != kind else kind
+            return found
+
+        types = _select_into.ColumnTypes(into, field_types)
+
+        def points() -> Any:
+            for chunk in backend.query(into.select, read, method, True, expected):
+                if isinstance(chunk.get("error"), str):
+                    failure.append(chunk["error"])
+                    return
+                for result in chunk.get("results", []):
+                    if isinstance(result.get("error"), str):
+                        failure.append(result["error"])
+                        return
+                    for series in result.get("series", []):
+                        for point in _select_into.rows_to_points(series, into, types):
+                            written[0] += 1
+                            yield point
+
+        try:
+            _writer.write_points(self.send_batch, points(), "n", database, policy, batch_size=size)
+        except DatabaseNotFoundError:
+            return {"error": f"database not found: {database}"}
+        if failure:
+            return {"error": failure[0]}
+        return _select_into.written_result(written[0], params.get("epoch"))
+
+    def _missing_target(
+        self, backend: Backend, into: _select_into.SelectInto, database: str, params: Dict[str, Any]
+    ) -> Optional[str]:
+        """1.x's error for an INTO naming a database or policy that does not exist (3.x would create it)."""
+        if into.database is None and into.retention_policy is None:
+            return None  # the query's own database: the SELECT fails there first
+        shown = parse_query(f"SHOW RETENTION POLICIES ON {quote_ident(database)}")
+        result = self._mixed(backend, shown, [None], {}, "GET", 200)[0]
+        if "error" in result:
+            return str(result["error"])
+        names = [row[0] for series in result.get("series", []) for row in series.get("values", [])]
+        if into.retention_policy and into.retention_policy not in names:
+            return f"retention policy not found: {into.retention_policy}"
+        return None
 
     # -- databases and ping ----------------------------------------------------
 
