@@ -319,7 +319,7 @@ class Core:
                 break
             try:
                 if into is not None:
-                    result = self._select_into(backend, into, params, method, expected)
+                    result = self._run_select_into(backend, into, params, method, expected)
                 else:
                     result = backend.execute(statement, params)
             except UnsupportedOperationError:
@@ -339,7 +339,7 @@ class Core:
             results.append({"statement_id": len(results), "error": "not executed"})
         return results
 
-    def _select_into(
+    def _run_select_into(
         self,
         backend: Backend,
         into: _select_into.SelectInto,
