@@ -14,16 +14,34 @@ START_MS = 1_600_000_000_000
 
 
 def workload_points(n: int, seed: int = 1) -> List[Dict[str, Any]]:
-    """write_test.py's points as dicts: m1, tags location/fruit/id, fields x, y (4 places), z int, ms."""
+    """The seed's write_test.py points as dicts (see :func:`iter_workload`)."""
     return list(iter_workload(n, seed))
 
 
 def iter_workload(n: int, seed: int = 1) -> Iterator[Dict[str, Any]]:
-    """The same points, generated lazily (for the memory rows)."""
+    """The seed's workload, generated lazily: measurement m1; tags location (12), fruit (24) and id
+    (100 uuid4) = 28,800 tag sets; fields x, y = ``round(random(), 4)``, z = ``randint(0, 50)``;
+    ms times going down by 1 to 100 ms from the start."""
     rnd = random.Random(seed)
     ids = [str(uuid.UUID(int=rnd.getrandbits(128), version=4)) for _ in range(100)]
-    for i in range(n):
+    now = START_MS
+    for _ in range(n):
+        now -= rnd.randint(1, 100)
         yield {
+            "measurement": "m1",
+            "tags": {"location": rnd.choice(LOCATIONS), "fruit": rnd.choice(FRUITS), "id": rnd.choice(ids)},
+            "fields": {"x": round(rnd.random(), 4), "y": round(rnd.random(), 4), "z": rnd.randint(0, 50)},
+            "time": now,
+        }
+
+
+def rising_points(n: int, seed: int = 1) -> List[Dict[str, Any]]:
+    """The benchmarks' earlier workload: the same tags, x and y up to 100, z up to 10,000, times rising
+    by 1 ms (longer floats and ints than the seed's; kept as a second serializer row)."""
+    rnd = random.Random(seed)
+    ids = [str(uuid.UUID(int=rnd.getrandbits(128), version=4)) for _ in range(100)]
+    return [
+        {
             "measurement": "m1",
             "tags": {"location": rnd.choice(LOCATIONS), "fruit": rnd.choice(FRUITS), "id": rnd.choice(ids)},
             "fields": {
@@ -33,6 +51,8 @@ def iter_workload(n: int, seed: int = 1) -> Iterator[Dict[str, Any]]:
             },
             "time": START_MS + i,
         }
+        for i in range(n)
+    ]
 
 
 def fstring_lines(points: List[Dict[str, Any]]) -> str:

@@ -18,11 +18,12 @@ rescaling of timestamps in line-protocol text.
 from __future__ import annotations
 
 import importlib
+import itertools
 import math
 import re
 from datetime import date, datetime, timedelta, timezone
 from numbers import Integral
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from influx_compat.exceptions import InvalidPointError
 
@@ -50,6 +51,9 @@ _INF = math.inf
 _Formatter = Callable[[Mapping[Any, Any], str, Optional[int]], Optional[str]]
 
 _CACHE_LIMIT = 200_000
+# Points written since import, and how many of them by the general rules (not a compiled builder):
+# the benchmarks print the share; the escape cache's size is len(_escape_cache).
+STATS = {"points": 0, "general": 0}
 _escape_cache: Dict[str, str] = {}
 _prefix_cache: Dict[Any, str] = {}
 _order_cache: Dict[Any, _Formatter] = {}
@@ -233,6 +237,11 @@ def serialize_points(
 ) -> str:
     """Line protocol of many points, ``make_lines`` output with timestamps times ``scale``.
 
+    Runs of points with one schema (measurement, tag keys, field keys and
+    value types, time type) go through a line builder compiled for that
+    schema (:func:`_compile_runner`); any point it does not cover, and the
+    first point of each schema, through the general rules below.
+
     :param points: any iterable of point dicts
     :param precision: the 1.x precision the timestamps are converted to
     :param tags: tags added to every point (a point's own tags win)
@@ -242,23 +251,41 @@ def serialize_points(
     :param start_index: added to the point numbers in error messages
     :raises InvalidPointError: naming the first point that cannot be written
     """
-    if len(_prefix_cache) > _CACHE_LIMIT:
+    if len(_prefix_cache) > _CACHE_LIMIT or len(_escape_cache) > _CACHE_LIMIT:
         _prefix_cache.clear()
         _escape_cache.clear()
         _order_cache.clear()
+        _runners.clear()
     prefixes = _prefix_cache
     orders = _order_cache
     lines: List[str] = []
     append = lines.append
     static = dict(tags) if tags else None
+    context = _context(static, measurement, precision, scale)
     index = start_index - 1
     point: Any = None
-    last_keys: Any = None
-    formatter: Any = None
     limit = MAX_NANOS // NANOS_PER.get(precision or "n", 1)
+    it = iter(points)
+    skip = backoff = general = 0
     try:
-        for point in points:
-            index += 1
+        point = next(it, _DONE)
+        while point is not _DONE:
+            if context is not None:
+                if skip:
+                    skip -= 1
+                else:
+                    runner = _runner_for(point, context)
+                    if runner is not None:
+                        after = runner(point, it, append)
+                        if after is not point:  # it wrote at least this point
+                            point = after
+                            backoff = 0
+                            continue
+                    # the schema cannot be compiled, or a value is new: try again later, less often
+                    backoff = min(64, backoff * 2 or 1)
+                    skip = backoff
+            index = start_index + len(lines)
+            general += 1
             name = point.get("measurement", measurement)
             point_tags = point.get("tags")
             if static is not None:
@@ -270,19 +297,19 @@ def serialize_points(
                 key = (name, tuple(point_tags.items())) if point_tags else name
                 prefix = prefixes.get(key)
                 if prefix is None:
-                    prefix = prefixes[key] = _prefix(name, point_tags, index)
+                    prefix = _prefix(name, point_tags, index)
+                    if _all_str(key):  # 1 == 1.0 == True: only exact strings are safe keys
+                        prefixes[key] = prefix
             except TypeError:  # unhashable values: no caching
                 prefix = _prefix(name, point_tags, index)
             # fields: a formatter compiled per field-key tuple handles the common types
             fields = point.get("fields")
             if not fields:
                 raise _point_error(index, name, "has no fields (every field is None or missing)")
-            if fields.keys() != last_keys:  # output is sorted by key, so the key *set* decides
-                field_keys = tuple(fields)
-                formatter = orders.get(field_keys)
-                if formatter is None:
-                    formatter = orders[field_keys] = _compile_fields(fields)
-                last_keys = frozenset(fields)  # a snapshot: the dict may be reused and changed
+            field_keys = tuple(fields)
+            formatter = orders.get(field_keys)
+            if formatter is None:
+                formatter = orders[field_keys] = _compile_fields(fields)
             time = point.get("time")
             if time is not None:
                 if type(time) is not int:
@@ -304,11 +331,194 @@ def serialize_points(
                 text = _fields_text(fields, index, name)
                 line = f"{prefix} {text}" if time is None else f"{prefix} {text} {time}"
             append(line)
+            point = next(it, _DONE)
     except InvalidPointError:
         raise
     except AttributeError:
+        index = start_index + len(lines)
         raise InvalidPointError(f"point {index} is not a dict: {_short(point)}") from None
+    finally:
+        STATS["points"] += len(lines)
+        STATS["general"] += general
     return "\n".join(lines) + "\n"
+
+
+def _all_str(key: Any) -> bool:
+    """True when a prefix-cache key holds exact strings only."""
+    if type(key) is str:
+        return True
+    name, items = key
+    return type(name) is str and all(type(k) is str and type(v) is str for k, v in items)
+
+
+# -- compiled line builders ---------------------------------------------------------
+
+# runner(first, rest, append) -> the first point it does not write (``first`` when it wrote none),
+# or _DONE when ``rest`` ran out.
+_Runner = Callable[[Any, Iterator[Any], Callable[[str], None]], Any]
+_DONE: Any = object()
+_RUNNER_LIMIT = 1000
+_runners: Dict[Any, Optional[_Runner]] = {}
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+_FIELD_TYPES = (float, int, str, bool)
+_TIME_TYPES = (int, type(None), datetime)
+
+
+def _context(
+    static: Optional[Dict[Any, Any]], measurement: Any, precision: Optional[str], scale: int
+) -> Optional[Tuple[Any, ...]]:
+    """What the compiled builders of one call depend on besides the points, or None when they can't run."""
+    if precision is not None and precision not in NANOS_PER:
+        return None
+    static_key: Tuple[Any, ...] = ()
+    if static:
+        if not all(type(k) is str for k in static):
+            return None
+        static_key = tuple((k, type(v), v) for k, v in static.items())  # the type: 1 == 1.0 == True
+        try:
+            hash(static_key)
+        except TypeError:
+            return None
+    return (static_key, static, measurement if type(measurement) is str else None, precision, scale)
+
+
+def _runner_for(point: Any, context: Tuple[Any, ...]) -> Optional[_Runner]:
+    """The compiled builder of the point's schema (compiled on first use), or None."""
+    try:
+        name = point.get("measurement", context[2])
+        tags = point.get("tags")
+        fields = point.get("fields")
+        time = point.get("time")
+        schema = (
+            context[0],
+            context[2],
+            context[3],
+            context[4],
+            name,
+            tuple(tags) if tags else (),
+            tuple(fields) if fields else (),
+            tuple(map(type, fields.values())) if fields else (),
+            type(time),
+        )
+        runner = _runners[schema]
+    except KeyError:
+        if len(_runners) > _RUNNER_LIMIT:
+            _runners.clear()
+        runner = _runners[schema] = _compile_runner(schema, context[1])
+    except Exception:  # not a dict, unhashable: the general rules say what is wrong
+        return None
+    return runner
+
+
+def _compile_runner(schema: Tuple[Any, ...], static: Optional[Dict[Any, Any]]) -> Optional[_Runner]:
+    """A builder writing, while points keep this schema, each point's whole line in one f-string.
+
+    Everything a point could get wrong is checked per point (key sets by
+    size and lookup, exact value types, finite floats, the int64 range,
+    strings without quotes, backslashes or newlines, times in range); a
+    point that fails a check is returned for the general rules to write or
+    refuse.  Tag values come from the escape cache, which holds exact
+    strings only, so a value not seen yet (or not a string) sends its point
+    to the general rules once, which fill the cache.  Names are pasted into
+    the source as ``repr`` literals.
+    """
+    _, default, precision, scale, name, tag_keys, field_keys, field_types, time_type = schema
+    if type(name) is not str or not field_keys or time_type not in _TIME_TYPES:
+        return None
+    if not all(type(k) is str for k in tag_keys) or not all(type(k) is str for k in field_keys):
+        return None
+    if not all(t in _FIELD_TYPES for t in field_types):
+        return None
+    ename = _esc(name)
+    if not ename or not all(_esc(k) for k in field_keys):
+        return None
+    src = [
+        "def run(first, rest, append):",
+        "    p = first",
+        "    try:",
+        "        for p in chain((first,), rest):",
+    ]
+    body: List[str] = []
+
+    def line(text: str) -> None:
+        body.append("            " + text)
+
+    line(f"if p.get('measurement', {default!r}) != {name!r}: return p")
+    template = [_braces(ename)]
+    if tag_keys:
+        line("t = p['tags']")
+        line(f"if len(t) != {len(tag_keys)}: return p")
+    keys = set(tag_keys) | set(static or ())
+    for n, key in enumerate(sorted(keys)):
+        ekey = _esc(key)
+        if key in tag_keys:
+            if not ekey:
+                return None
+            line(f"v{n} = E[t[{key!r}]]")
+            template.append(_braces(f",{ekey}=") + f"{{v{n}}}")
+        else:
+            value = static[key]  # type: ignore[index]
+            text = _esc(value) if value is not None else ""
+            if ekey and text:
+                template.append(_braces(f",{ekey}={text}"))
+    line("f = p['fields']")
+    line(f"if len(f) != {len(field_keys)}: return p")
+    pieces = []
+    by_key = dict(zip(field_keys, field_types))
+    for n, key in enumerate(sorted(field_keys)):
+        kind = by_key[key]
+        line(f"x{n} = f[{key!r}]")
+        line(f"if type(x{n}) is not {kind.__name__}: return p")
+        if kind is float:
+            line(f"if x{n} - x{n} != 0.0: return p")
+            value = f"{{x{n}!r}}"
+        elif kind is int:
+            line(f"if not -9223372036854775808 <= x{n} <= 9223372036854775807: return p")
+            value = f"{{x{n}}}i"
+        elif kind is str:
+            line(f"if '\\\\' in x{n} or '\"' in x{n} or '\\n' in x{n}: return p")
+            value = f'"{{x{n}}}"'
+        else:
+            line(f"s{n} = 'True' if x{n} else 'False'")
+            value = f"{{s{n}}}"
+        pieces.append(_braces(f"{_esc(key)}=") + value)
+    text = "".join(template) + " " + ",".join(pieces)
+    limit = MAX_NANOS // NANOS_PER[precision or "n"]
+    scaled = "ts" if scale == 1 else f"ts * {scale}"
+    if time_type is type(None):
+        line("if p.get('time') is not None: return p")
+        line(f"append({text!r})" if "{" not in text else f"append(f{text!r})")
+    else:
+        line("ts = p['time']")
+        if time_type is int:
+            line("if type(ts) is not int: return p")
+        else:
+            divisor = NANOS_PER[precision or "n"]
+            line("if type(ts) is not datetime: return p")
+            line("d = ts - (EPOCH_NAIVE if ts.tzinfo is None else EPOCH)")
+            line("ts = (d.days * 86400 + d.seconds) * 1000000000 + d.microseconds * 1000")
+            if divisor != 1:
+                line(f"ts = ts // {divisor} if ts >= 0 else -(-ts // {divisor})")
+        line(f"if not -{limit} <= ts <= {limit}: return p")
+        line(f"append(f{text + ' {' + scaled + '}'!r})")
+    src += body
+    src += ["    except Exception:", "        return p", "    return DONE"]
+    names: Dict[str, Any] = {
+        "chain": itertools.chain,
+        "E": _escape_cache,
+        "DONE": _DONE,
+        "datetime": datetime,
+        "EPOCH": EPOCH,
+        "EPOCH_NAIVE": _EPOCH_NAIVE,
+    }
+    exec("\n".join(src), names)  # noqa: S102 - names pasted as repr literals only
+    run: _Runner = names["run"]
+    return run
+
+
+def _braces(text: str) -> str:
+    """``text`` as the literal part of an f-string."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _fields_text(fields: Mapping[Any, Any], index: Optional[int], name: Any, check_ints: bool = True) -> str:
@@ -421,7 +631,8 @@ def _esc(text: Any) -> str:
                 cached = _escape_tag(text)
             else:
                 cached = text
-            _escape_cache[text] = cached
+            if cached:  # "" stays out: the compiled builders take every cached value as a tag
+                _escape_cache[text] = cached
         return cached
     return _escape_tag(text)
 

@@ -243,3 +243,123 @@ def test_make_line_keeps_5_3_2_leniency():
         lp.make_line(None, None, {"v": 1})
     with pytest.raises(InvalidPointError, match="has no fields"):
         lp.make_line("m", {"t": "x"})
+
+
+# -- runs of one schema: the compiled line builders ---------------------------------
+# A point goes through a builder compiled for its schema only from the second point of a run on,
+# once its tag values are known, so each case below repeats its points.
+
+_D = datetime.datetime(2009, 11, 10, 23, 0, 0, 123456)
+
+
+def _run(point, copies=4):
+    return [dict(point) for _ in range(copies)]
+
+
+RUNS = [
+    _run({"measurement": "cpu", "tags": {"host": "a", "region": "us"}, "fields": {"v": 0.5}, "time": 1}),
+    _run({"measurement": "cpu", "tags": {"region": "us", "host": "a"}, "fields": {"b": True, "a": 2}}),
+    _run({"measurement": "m", "fields": {"s": "plain", "t": 'q"uote', "f": -0.0}, "time": -5}),
+    _run({"measurement": "m", "tags": {"t": "x y,z=w"}, "fields": {"v": 1e300}, "time": _D}),
+    _run({"measurement": "m", "fields": {"v": 1}, "time": _D.replace(tzinfo=BERLIN)}),
+    _run({"measurement": "m", "fields": {"v": 1}, "time": datetime.datetime(1950, 6, 1, 12, 30, 15, 5)}),
+    _run({"measurement": "m {x}", "tags": {"k{": "}v"}, "fields": {"f'\"": 1.5, "{x0!r}": "{v0}"}}),
+    _run({"measurement": "m", "tags": {"e": "", "n": None}, "fields": {"v": 1}}),
+    # 1 == 1.0 == True: equal tag values of other types keep their own text
+    [
+        {"measurement": "m", "tags": {"t": 1}, "fields": {"v": 1}},
+        {"measurement": "m", "tags": {"t": 1.0}, "fields": {"v": 1}},
+        {"measurement": "m", "tags": {"t": True}, "fields": {"v": 1}},
+        {"measurement": "m", "tags": {"t": "1"}, "fields": {"v": 1}},
+        {"measurement": "m", "tags": {"t": 1}, "fields": {"v": 1}},
+        {"measurement": "m", "tags": {"t": "1"}, "fields": {"v": 1}},
+    ],
+    # the same keys with other value types, other measurements and tag sets, interleaved
+    [
+        {"measurement": m, "tags": {"h": h}, "fields": {"v": v}, "time": i}
+        for i, (m, h, v) in enumerate(
+            [("a", "x", 1), ("a", "x", 1.5), ("b", "x", 1), ("a", "y", "s"), ("a", "x", False)] * 5
+        )
+    ],
+    # extra keys, missing tags, points that are Mappings of other kinds
+    [{"measurement": "m", "fields": {"v": i}, "other": 1} for i in range(3)]
+    + [
+        {"measurement": "m", "tags": {}, "fields": {"v": 2}},
+        {"measurement": "m", "fields": {"v": 2, "w": None}},
+    ]
+    + [{"measurement": "m", "fields": {"v": np.int64(i)}} for i in range(3)],
+]
+
+
+@pytest.mark.parametrize("precision", [None, "n", "u", "ms", "s", "m", "h"])
+@pytest.mark.parametrize("points", RUNS, ids=range(len(RUNS)))
+def test_runs_of_one_schema_same_bytes_as_5_3_2(points, precision):
+    data = {"points": points}
+    assert lp.make_lines(data, precision) == ref.make_lines(data, precision)
+
+
+@pytest.mark.parametrize("static", [{"host": "s", "zone": "z"}, {"host": None, "a": 1}, {"t": "v w"}])
+def test_runs_with_static_tags_and_default_measurement(static):
+    points = [{"tags": {"host": h}, "fields": {"v": 1.25}, "time": 3} for h in ["a", "b", "a", "a", "b"]]
+    points += [{"fields": {"v": 2.5}}, {"fields": {"v": 2.5}}, {"measurement": "m", "fields": {"v": 2.5}}]
+    data = {"measurement": "dflt", "tags": static, "points": points}
+    assert lp.make_lines(data, "s") == ref.make_lines(data, "s")
+
+
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ({"v": math.nan}, ["point 5", "'v'", "nan"]),
+        ({"v": math.inf}, ["point 5", "'v'", "inf"]),
+        ({"v": 2**63}, ["point 5", "64-bit integer range"]),
+        ({"v": None}, ["point 5", "no fields"]),
+    ],
+)
+def test_a_bad_point_inside_a_run_is_named(bad, words):
+    points = [{"measurement": "m", "tags": {"t": "a"}, "fields": {"v": 1.5}, "time": i} for i in range(5)]
+    points += [{"measurement": "m", "tags": {"t": "a"}, "fields": bad, "time": 5}]
+    if isinstance(bad["v"], int):
+        points = [dict(p, fields={"v": 1}) for p in points[:5]] + points[5:]
+    with pytest.raises(InvalidPointError) as info:
+        lp.make_lines({"points": points})
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_a_time_out_of_range_inside_a_run_is_named():
+    points = [{"measurement": "m", "fields": {"v": 1}, "time": 9223372036 - i} for i in range(5)]
+    points.append({"measurement": "m", "fields": {"v": 1}, "time": 9223372037})
+    with pytest.raises(InvalidPointError, match="point 5 .*precision s"):
+        lp.make_lines({"points": points}, "s")
+    points[-1] = {"measurement": "m", "fields": {"v": 1}, "time": datetime.datetime(2300, 1, 1)}
+    with pytest.raises(InvalidPointError, match="point 5 .*2262-04-11"):
+        lp._serialize_points(points[:0] + [dict(p, time=_D) for p in points[:5]] + points[5:], "ms")
+
+
+def test_a_point_that_is_not_a_dict_inside_a_run_is_named():
+    points = [{"measurement": "m", "fields": {"v": 1}} for _ in range(4)] + [["m", 1]]
+    with pytest.raises(InvalidPointError, match="point 4 is not a dict"):
+        lp.make_lines({"points": points})
+
+
+def test_runs_read_generators_once_and_in_order():
+    seen = []
+
+    def gen():
+        for i in range(50):
+            seen.append(i)
+            yield {"measurement": "m", "tags": {"t": str(i % 3)}, "fields": {"v": i}, "time": i}
+
+    assert lp._serialize_points(gen()) == "".join(f"m,t={i % 3} v={i}i {i}\n" for i in range(50))
+    assert seen == list(range(50))
+
+
+def test_runs_go_through_compiled_builders():
+    from influx_compat import _serializer
+
+    before = dict(_serializer.STATS)
+    points = [{"measurement": "m", "tags": {"t": str(i % 7)}, "fields": {"v": i * 0.5}} for i in range(1000)]
+    lp.make_lines({"points": points})
+    general = _serializer.STATS["general"] - before["general"]
+    assert _serializer.STATS["points"] - before["points"] == 1000
+    assert general <= 20, f"{general} of 1000 points took the general rules"
