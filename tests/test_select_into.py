@@ -224,3 +224,28 @@ def test_a_target_that_does_not_parse_is_1x_parse_error(v2_server: Any) -> None:
     )
     with pytest.raises(influx_compat.InfluxDBClientError, match="error parsing query: found FROM"):
         client.query("SELECT v INTO FROM cpu")
+
+
+def test_through_the_proxy_influxdb_python_gets_1x_answers(old: Any, v2_server: Any) -> None:
+    """The v1 proxy runs SELECT INTO in the same core: 5.3.2 behind it sees what 1.x answered."""
+    import threading
+
+    import waitress
+
+    from influx_compat.proxy import ProxyApp
+
+    app = ProxyApp(url=v2_server.url, token=v2_server.token, org=v2_server.org)
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
+    threading.Thread(target=server.run, daemon=True).start()
+    behind = legacy.InfluxDBClient(host="127.0.0.1", port=server.effective_port, database="db")
+    try:
+        _fill(behind)
+        statement = (
+            # Starting with SELECT, so that 5.3.2 POSTs it (1.x adds a warning to a SELECT INTO sent by GET).
+            "SELECT mean(v) INTO db..t1 FROM cpu WHERE time < 200s GROUP BY time(1m), *; "
+            "SHOW MEASUREMENTS; SELECT * FROM t1 GROUP BY *; SHOW FIELD KEYS FROM t1"
+        )
+        assert _outcome(behind, statement) == _outcome(old, statement)
+    finally:
+        behind.close()
+        server.close()
