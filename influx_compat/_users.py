@@ -8,9 +8,16 @@ an admin gets read and write on all buckets of the organization.
 
 2.x cannot change the permissions of an authorization, so ``GRANT`` and
 ``REVOKE`` re-create it, and a re-created authorization needs its password
-again.  The client remembers the passwords it set itself (``create_user``,
-``set_user_password``) for that purpose, in memory only; for other users the
-operation says what to call first.
+again.  Every client of the process remembers the passwords set through any
+client of the process (``create_user``, ``set_user_password``), so that a
+service may create a user with one client and grant with the next: in process
+memory only (never on disk, in a log, a ``repr`` or an error), by server and
+authorization, and checked against 2.x before use.  For a user whose password
+this process never set, the operation says what to call first.
+
+2.x also wants v1 passwords of 8 to 72 bytes, where 1.x took any:
+:class:`~influx_compat.exceptions.PasswordRejectedError` says so before
+anything is created or changed.
 
 Every authorization also holds a permission to read its own organization: 2.x
 refuses an authorization without permissions, while 1.x users may have none.
@@ -19,10 +26,11 @@ refuses an authorization without permissions, while 1.x users may have none.
 from __future__ import annotations
 
 import base64
+import threading
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from influx_compat._v2api import V2Api, is_conflict
-from influx_compat.exceptions import InfluxDBClientError, UnsupportedOperationError
+from influx_compat.exceptions import InfluxDBClientError, PasswordRejectedError, UnsupportedOperationError
 
 __all__ = ["Users", "PRIVILEGES"]
 
@@ -35,6 +43,57 @@ PRIVILEGES: Dict[str, Tuple[str, ...]] = {
 }
 
 Perm = Tuple[str, Optional[str]]  # (action, bucket ID or None for every bucket of the org)
+
+
+class _Passwords:
+    """The v1 passwords set through this process, by (server, authorization ID, username).
+
+    In memory only, shared by every client of the process; never shown (``repr``
+    gives the count only).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: Dict[Tuple[str, str, str], str] = {}
+
+    def __repr__(self) -> str:
+        return f"<v1 passwords set by this process: {len(self._known)}>"
+
+    def remember(self, key: Tuple[str, str, str], password: str) -> None:
+        with self._lock:
+            self._known[key] = password
+
+    def recall(self, key: Tuple[str, str, str]) -> Optional[str]:
+        with self._lock:
+            return self._known.get(key)
+
+    def forget(self, key: Tuple[str, str, str]) -> None:
+        with self._lock:
+            self._known.pop(key, None)
+
+
+_PASSWORDS = _Passwords()
+
+
+def check_password(username: str, password: Any, statement: Optional[str] = None) -> None:
+    """Raise :class:`PasswordRejectedError` for a password 2.x refuses for a v1 authorization.
+
+    2.x's rule (``kit/platform/errors/error_user.go``: ``MinPasswordLen`` 8,
+    ``MaxPasswordLen`` 72, checked by ``v1/authorization``'s ``SetPassword``)
+    counts bytes, as Go's ``len`` does, and bcrypt reads 72 at most.
+    """
+    size = len(str(password).encode("utf-8"))
+    low, high = PasswordRejectedError.minimum, PasswordRejectedError.maximum
+    if low <= size <= high:
+        return
+    raise PasswordRejectedError(
+        f"InfluxDB 2.x refuses the password for the v1 user {username!r}: passwords must be between "
+        f"{low} and {high} characters long (bytes in UTF-8), and this one is "
+        f"{'shorter' if size < low else 'longer'}; InfluxDB 1.x took any password. Nothing was "
+        f"created or changed: choose a password of {low} to {high} characters and repeat the call",
+        username,
+        statement,
+    )
 
 
 def _user_not_found() -> InfluxDBClientError:
@@ -66,7 +125,10 @@ class Users:
         self.api = api
         self.database_buckets = database_buckets
         self.databases = databases
-        self._passwords: Dict[str, str] = {}
+        self._server = api.transport.settings.base_url
+
+    def _key(self, auth: Dict[str, Any], username: str) -> Tuple[str, str, str]:
+        return (self._server, str(auth.get("id", "")), username)
 
     # -- reading -------------------------------------------------------------
 
@@ -147,10 +209,12 @@ class Users:
     def create_user(self, username: str, password: str, admin: bool = False) -> None:
         if not isinstance(username, str) or not username:
             raise InfluxDBClientError("username required", 400)
+        check_password(username, password, f"CREATE USER {username}")
         existing = self._find(username)
         if existing is not None:
             # 1.x: creating the same user again is fine, with another password it is not.
-            same = self._passwords.get(username) == password or self._password_works(username, password)
+            key = self._key(existing, username)
+            same = _PASSWORDS.recall(key) == password or self._password_works(username, password)
             if not same or self._is_admin(self._perms(existing)) != bool(admin):
                 raise InfluxDBClientError("user already exists")
             return
@@ -168,17 +232,18 @@ class Users:
         except InfluxDBClientError:
             self.api.delete_legacy_auth(auth["id"])  # no user without the password asked for
             raise
-        self._passwords[username] = password
+        _PASSWORDS.remember(self._key(auth, username), password)
 
     def drop_user(self, username: str) -> None:
         auth = self._get(username)
         self.api.delete_legacy_auth(auth["id"])
-        self._passwords.pop(username, None)
+        _PASSWORDS.forget(self._key(auth, username))
 
     def set_password(self, username: str, password: str) -> None:
-        auth = self._get(username)
+        auth = self._get(username)  # 1.x: a missing user is named before the password is looked at
+        check_password(username, password, f"SET PASSWORD FOR {username}")
         self.api.set_legacy_password(auth["id"], password)
-        self._passwords[username] = password
+        _PASSWORDS.remember(self._key(auth, username), password)
 
     def _change(self, username: str, change: Callable[[Set[Perm]], Set[Perm]], what: str) -> None:
         auth = self._get(username)
@@ -186,13 +251,16 @@ class Users:
         after = change(set(before))
         if after == before:
             return
-        password = self._passwords.get(username)
-        if password is None:
+        old_key = self._key(auth, username)
+        password = _PASSWORDS.recall(old_key)
+        if password is None or not self._password_works(username, password):
             raise UnsupportedOperationError(
                 f"{what}: InfluxDB 2.x cannot change the permissions of the existing v1 user "
-                f"{username!r}; influx_compat re-creates the user, which needs its password. Call "
-                f"client.set_user_password({username!r}, password) on this client first, then "
-                f"repeat this call",
+                f"{username!r}; influx_compat re-creates the user, which needs its password, and "
+                f"knows only the passwords set through this process (another process, the influx CLI "
+                f"or the UI set this one, or changed it since). Call "
+                f"client.set_user_password({username!r}, password) first (any client of this "
+                f"process), then repeat this call",
                 statement=what,
             )
         other = [
@@ -217,8 +285,12 @@ class Users:
                 status=auth.get("status", "active"),
             )
             self.api.set_legacy_password(new["id"], password)
+            _PASSWORDS.forget(old_key)
+            _PASSWORDS.remember(self._key(new, username), password)
             raise
         self.api.set_legacy_password(new["id"], password)
+        _PASSWORDS.forget(old_key)
+        _PASSWORDS.remember(self._key(new, username), password)
 
     def grant(self, privilege: str, database: str, username: str) -> None:
         actions = _privilege(privilege)

@@ -10,7 +10,8 @@ subclasses of one of those two::
     │   ├── AuthenticationError        401/403: which credentials were tried
     │   │   └── WriteAuthenticationError   ... refusing a batch          [.progress]
     │   ├── UnsupportedOperationError  a 1.x feature the server does not have
-    │   │                              (.statement names the InfluxQL, if any)
+    │   │   │                          (.statement names the InfluxQL, if any)
+    │   │   └── PasswordRejectedError  a 1.x password 2.x refuses (8 to 72 bytes)  [.username]
     │   ├── DatabaseNotFoundError      no bucket / database for a 1.x database
     │   │   └── WriteDatabaseNotFoundError ... found when writing a batch [.progress]
     │   ├── LimitExceededError         a server limit (databases, tables, columns)
@@ -57,6 +58,7 @@ __all__ = [
     "InfluxDBServerError",
     "AuthenticationError",
     "UnsupportedOperationError",
+    "PasswordRejectedError",
     "DatabaseNotFoundError",
     "LimitExceededError",
     "InvalidPointError",
@@ -126,6 +128,21 @@ class UnsupportedOperationError(InfluxDBClientError):
     def __init__(self, content: str, code: Optional[int] = None, statement: Optional[str] = None):
         super().__init__(content, code)
         self.statement = statement
+
+
+class PasswordRejectedError(UnsupportedOperationError):
+    """A password InfluxDB 2.x refuses for a v1 user; raised before anything is created or changed.
+
+    1.x took any password; 2.x wants 8 to 72 bytes for a v1 authorization.
+    ``username`` names the user; the password is never part of the error.
+    """
+
+    minimum = 8
+    maximum = 72
+
+    def __init__(self, content: str, username: str, statement: Optional[str] = None) -> None:
+        super().__init__(content, 400, statement)
+        self.username = username
 
 
 class DatabaseNotFoundError(InfluxDBClientError):

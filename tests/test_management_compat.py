@@ -306,19 +306,40 @@ def test_user_credentials_work_on_the_v1_endpoints(pair, v2_server):
         wrong.query("SELECT * FROM cpu")
 
 
-def test_grant_on_a_user_created_elsewhere_says_what_to_do(pair, v2_server):
+def test_grant_on_a_user_created_by_another_client_of_the_process(pair, v2_server):
+    """A service creates users with one client and grants with the next: the process knows the password."""
     _, new = pair
     new.create_database("db")
     other = influx_compat.InfluxDBClient(
         host=v2_server.host, port=v2_server.port, token=v2_server.token, org=v2_server.org
     )
     other.create_user("someone", "s-secret-1")
-    with pytest.raises(UnsupportedOperationError, match=r"set_user_password\('someone'"):
-        new.grant_privilege("read", "db", "someone")
-    assert new.get_list_privileges("someone") == []  # nothing changed, the user is still there
-    new.set_user_password("someone", "s-secret-2")
+    other.close()
     new.grant_privilege("read", "db", "someone")
     assert new.get_list_privileges("someone") == [{"database": "db", "privilege": "READ"}]
+
+
+def test_grant_on_a_user_whose_password_the_process_never_set_says_what_to_do(pair, v2_server):
+    """A v1 user made as the influx CLI makes one (the v2 API directly), or changed by it since."""
+    _, new = pair
+    new.create_database("db")
+    api = new._core.backend.api
+    org_read = [{"action": "read", "resource": {"type": "orgs", "id": api.org_id()}}]
+    auth = api.create_legacy_auth("cli-user", org_read, description="made by the CLI")
+    api.set_legacy_password(auth["id"], "c-secret-1")
+    with pytest.raises(UnsupportedOperationError, match=r"set_user_password\('cli-user'") as info:
+        new.grant_privilege("read", "db", "cli-user")
+    assert "c-secret-1" not in str(info.value)
+    assert new.get_list_privileges("cli-user") == []  # nothing changed, the user is still there
+    new.set_user_password("cli-user", "c-secret-2")
+    new.grant_privilege("read", "db", "cli-user")
+    assert new.get_list_privileges("cli-user") == [{"database": "db", "privilege": "READ"}]
+    # Changed behind the process's back: the remembered password no longer works, so it is not used.
+    current = next(a for a in api.legacy_auths() if a["token"] == "cli-user")
+    api.set_legacy_password(current["id"], "c-secret-3")
+    with pytest.raises(UnsupportedOperationError, match=r"changed it since"):
+        new.grant_privilege("write", "db", "cli-user")
+    assert new.get_list_privileges("cli-user") == [{"database": "db", "privilege": "READ"}]
 
 
 # -- continuous queries -----------------------------------------------------------
