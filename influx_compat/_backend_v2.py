@@ -21,7 +21,7 @@ from influx_compat._influxql import Statement, qualified_sources, quote_ident
 from influx_compat._management import Management
 from influx_compat._mapping import DEFAULT_RP, BucketResolver, Target
 from influx_compat._transport import Transport, error_message
-from influx_compat._v2api import V2Api
+from influx_compat._v2api import V2Api, missing_org
 from influx_compat._writer import Destination
 from influx_compat.exceptions import (
     AuthenticationError,
@@ -51,7 +51,7 @@ class V2Backend:
     def __init__(self, settings: Settings, transport: Transport, flavour: Flavour = Flavour.V2) -> None:
         self.flavour = flavour
         self.transport = transport
-        self.api = V2Api(transport, settings.org)
+        self.api = V2Api(transport, settings.org, settings.org_source)
         self.resolver = BucketResolver(self.api, settings.bucket_map)
         self.management = Management(self.api, self.resolver, remote=self._remote_json)
 
@@ -75,11 +75,14 @@ class V2Backend:
                 "precision": destination.precision or "ns",
             }
             response = self.transport.request(
-                "POST", "api/v2/write", params=params, data=body, headers=_TEXT_PLAIN, raw=True
+                "POST", "api/v2/write", params=params, data=body, headers=_TEXT_PLAIN, raw=True, write=True
             )
             if response.status_code == 204:
                 return
-            if response.status_code == 404 and "bucket" in error_message(response):
+            message = error_message(response)
+            if response.status_code == 404 and missing_org(message) is not None:
+                raise self.api.org_not_found(missing_org(message) or str(params["org"]))
+            if response.status_code == 404 and "bucket" in message:
                 if attempt == 1 and target.source == "dbrp":
                     self.resolver.forget(database)  # the mapped bucket went away
                     target = self.resolver.resolve(database, retention_policy)
@@ -97,7 +100,7 @@ class V2Backend:
         if destination.retention_policy is not None:
             params["rp"] = destination.retention_policy
         response = self.transport.request(
-            "POST", "write", params=params, data=body, headers=_TEXT_PLAIN, raw=True
+            "POST", "write", params=params, data=body, headers=_TEXT_PLAIN, raw=True, write=True
         )
         if response.status_code == 204:
             return

@@ -106,7 +106,7 @@ class V3Backend:
             }
             path = "api/v3/write_lp"
         response = self.transport.request(
-            "POST", path, params=params, data=body, headers=_TEXT_PLAIN, raw=True
+            "POST", path, params=params, data=body, headers=_TEXT_PLAIN, raw=True, write=True
         )
         if response.status_code == 204:
             return

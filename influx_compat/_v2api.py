@@ -14,11 +14,13 @@ from typing import Any, Dict, Iterator, List, Optional
 
 from influx_compat._config import TOKEN_HELP
 from influx_compat._transport import Transport
-from influx_compat.exceptions import InfluxDBClientError
+from influx_compat.exceptions import InfluxDBClientError, UnsupportedOperationError
 
-__all__ = ["V2Api", "is_conflict", "is_not_found"]
+__all__ = ["V2Api", "is_conflict", "is_not_found", "missing_org"]
 
 _ID_RE = re.compile(r"^[0-9a-f]{16}$")
+# 2.x's words for an org it does not know: /api/v2/dbrps says the first, the other endpoints the second.
+_MISSING_ORG = re.compile(r'^(?:invalid org "(.*)"|organization name "(.*)" not found)$')
 
 
 def is_conflict(exc: InfluxDBClientError) -> bool:
@@ -26,7 +28,14 @@ def is_conflict(exc: InfluxDBClientError) -> bool:
 
 
 def is_not_found(exc: InfluxDBClientError) -> bool:
-    return exc.code == 404
+    """A 404 for a missing resource (not one from a server without the v2 API)."""
+    return exc.code == 404 and not isinstance(exc, UnsupportedOperationError)
+
+
+def missing_org(message: str) -> Optional[str]:
+    """The org name of 2.x's 404 for an unknown org, or None for another message."""
+    found = _MISSING_ORG.match(message.strip())
+    return None if found is None else (found.group(1) or found.group(2) or "")
 
 
 class V2Api:
@@ -35,11 +44,13 @@ class V2Api:
     :param transport: the client's transport
     :param org: organization name or ID from the settings; when None, the
         only organization the token can read is used
+    :param org_source: where ``org`` came from, for errors
     """
 
-    def __init__(self, transport: Transport, org: Optional[str]) -> None:
+    def __init__(self, transport: Transport, org: Optional[str], org_source: Optional[str] = None) -> None:
         self.transport = transport
         self._org = org
+        self._org_source = org_source
         self._org_id: Optional[str] = None
         self._lock = threading.Lock()
 
@@ -85,26 +96,58 @@ class V2Api:
                     self._org_id = self.get(f"api/v2/orgs/{org}")["id"]
                     return org
                 except InfluxDBClientError as exc:
-                    if exc.code not in (400, 404):
+                    if exc.code not in (400, 404) or isinstance(exc, UnsupportedOperationError):
                         raise
             try:
                 orgs = self.get("api/v2/orgs", {"org": org}).get("orgs", [])
             except InfluxDBClientError as exc:
-                if exc.code == 404:
-                    raise InfluxDBClientError(
-                        f"organization {org!r} not found on the server: check INFLUX_ORG or org=",
-                        404,
-                    ) from None
+                if is_not_found(exc):
+                    raise self.org_not_found(org) from None
                 raise
             if not orgs:
-                raise InfluxDBClientError(f"organization {org!r} not found on the server", 404)
+                raise self.org_not_found(org)
             self._org_id = orgs[0]["id"]
             return str(self._org_id)
+
+    def org_not_found(self, org: str) -> InfluxDBClientError:
+        """2.x's 404 for an unknown org, naming the orgs the token can see and where ``org`` came from."""
+        base = self.transport.settings.base_url
+        try:
+            response = self.transport.request("GET", "api/v2/orgs", params={"limit": 100}, raw=True)
+            listed = response.json().get("orgs") if response.status_code == 200 else None
+        except Exception:  # noqa: BLE001 - the list only helps; the org is missing either way
+            listed = None
+        if isinstance(listed, list):
+            names = [str(o.get("name")) for o in listed if isinstance(o, dict)]
+            seen = (
+                f"the token can see {len(names)}: " + ", ".join(repr(n) for n in names)
+                if names
+                else "the token can see no organization"
+            )
+        else:
+            seen = "the token cannot list the organizations (it needs read access to orgs)"
+        source = f" (org {org!r} comes from {self._org_source})" if self._org_source else ""
+        return InfluxDBClientError(
+            f"organization {org!r} not found on {base}{source}; {seen}. "
+            "Set INFLUX_ORG or pass org= to one of them (a name or an ID)",
+            404,
+        )
+
+    def _explain(self, exc: InfluxDBClientError) -> InfluxDBClientError:
+        if exc.code == 404 and not isinstance(exc, UnsupportedOperationError):
+            org = missing_org(str(exc.content))
+            if org is not None:
+                return self.org_not_found(org or self._org or "")
+        return exc
 
     # -- plumbing ----------------------------------------------------------
 
     def get(self, path: str, params: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        answer: Dict[str, Any] = self.transport.request("GET", path, params=params, expected=200).json()
+        try:
+            response = self.transport.request("GET", path, params=params, expected=200)
+        except InfluxDBClientError as exc:
+            raise self._explain(exc) from None
+        answer: Dict[str, Any] = response.json()
         return answer
 
     def post(
@@ -119,19 +162,25 @@ class V2Api:
         self, method: str, path: str, body: Any, params: Optional[Dict[str, Any]], expected: Any
     ) -> Dict[str, Any]:
         """Send a JSON body; the JSON answer, ``{}`` for an empty one."""
-        resp = self.transport.request(
-            method,
-            path,
-            params=params,
-            data=_json(body),
-            headers={"Content-Type": "application/json"},
-            expected=expected,
-        )
+        try:
+            resp = self.transport.request(
+                method,
+                path,
+                params=params,
+                data=_json(body),
+                headers={"Content-Type": "application/json"},
+                expected=expected,
+            )
+        except InfluxDBClientError as exc:
+            raise self._explain(exc) from None
         answer: Dict[str, Any] = resp.json() if resp.content else {}
         return answer
 
     def delete(self, path: str, params: Optional[Dict[str, Any]] = None) -> None:
-        self.transport.request("DELETE", path, params=params, expected=(200, 204))
+        try:
+            self.transport.request("DELETE", path, params=params, expected=(200, 204))
+        except InfluxDBClientError as exc:
+            raise self._explain(exc) from None
 
     # -- buckets -----------------------------------------------------------
 
@@ -151,7 +200,7 @@ class V2Api:
         try:
             found = self.get("api/v2/buckets", dict(self.org_param(), name=name)).get("buckets", [])
         except InfluxDBClientError as exc:
-            if exc.code == 404 and "organization" not in str(exc.content):
+            if is_not_found(exc) and "organization" not in str(exc.content):
                 return None
             raise
         for bucket in found:
@@ -164,7 +213,7 @@ class V2Api:
             bucket: Dict[str, Any] = self.get(f"api/v2/buckets/{bucket_id}")
             return bucket
         except InfluxDBClientError as exc:
-            if exc.code == 404:
+            if is_not_found(exc):
                 return None
             raise
 
@@ -204,7 +253,7 @@ class V2Api:
             self.delete(f"api/v2/buckets/{bucket_id}")
             return True
         except InfluxDBClientError as exc:
-            if exc.code == 404:
+            if is_not_found(exc):
                 return False
             raise
 
@@ -219,7 +268,7 @@ class V2Api:
         try:
             return self.get("api/v2/dbrps", params).get("content", []) or []
         except InfluxDBClientError as exc:
-            if exc.code == 404 and "dbrp" in str(exc.content).lower():
+            if is_not_found(exc) and "dbrp" in str(exc.content).lower():
                 return []
             raise
 
@@ -248,7 +297,7 @@ class V2Api:
         try:
             self.delete(f"api/v2/dbrps/{dbrp_id}", params=self.org_param())
         except InfluxDBClientError as exc:
-            if exc.code != 404:
+            if not is_not_found(exc):
                 raise
 
     # -- deleting points ---------------------------------------------------

@@ -8,6 +8,9 @@ list; ``None`` forwards normally).  Faults:
 ``delay``      wait ``delay`` seconds (past the client's timeout), then forward and answer
 ``429`` / ``503``  answer that status with ``Retry-After: 1``, forward nothing
 ``500``        answer 500 with a 2.x error body, forward nothing
+
+``every=(k, fault)`` gives every k-th request on those paths (the k-th, 2k-th, ...) that fault
+instead of a script.
 ``truncate``   forward, then send half a status line and close
 ``413``        (a ``max_body`` limit instead of a script entry) answer 413 to larger bodies
 """
@@ -19,7 +22,7 @@ import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import requests
 
@@ -32,12 +35,14 @@ class FaultProxy:
         paths: tuple = ("/api/v2/write",),
         delay: float = 3.0,
         max_body: Optional[int] = None,
+        every: Optional[Tuple[int, str]] = None,
     ) -> None:
         self.upstream = upstream.rstrip("/")
         self.script = list(script or [])
         self.paths = paths
         self.delay = delay
         self.max_body = max_body
+        self.every = every
         self.lock = threading.Lock()
         self.seen = 0  # requests on the faulted paths
         self.faults: Dict[str, int] = {}
@@ -64,6 +69,8 @@ class FaultProxy:
             else:
                 fault = self.script[self.seen] if self.seen < len(self.script) else None
                 self.seen += 1
+                if self.every is not None and self.seen % self.every[0] == 0:
+                    fault = self.every[1]
             if fault:
                 self.faults[fault] = self.faults.get(fault, 0) + 1
         return fault
