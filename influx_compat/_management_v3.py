@@ -25,7 +25,6 @@ from influx_compat._influxql import (
     format_duration,
     parse_retention,
     quote_ident,
-    tokenize,
 )
 from influx_compat._management import default_shard, empty, policy_statement, retention_durations
 from influx_compat._names_v3 import check_database_name, database_for
@@ -60,10 +59,6 @@ _DELETE = (
     "InfluxDB 3 cannot delete points or series: drop the whole measurement (drop_measurement), "
     "or give the database a retention period (create_retention_policy / alter_retention_policy) "
     "and let old points expire"
-)
-_INTO = (
-    "InfluxDB 3's InfluxQL has no SELECT ... INTO: run the SELECT and write its rows with "
-    "write_points (into a database 'db/rp' for another retention policy)"
 )
 
 
@@ -378,21 +373,8 @@ class ManagementV3:
         return {"series": [{"columns": columns, "values": [[r[c] for c in columns] for r in rows]}]}
 
     def routes(self, statement: Statement) -> bool:
-        if statement.kind == "passthrough":
-            return _select_into(statement.text)
+        # SELECT ... INTO is the core's (influx_compat._select_into): 3.x's InfluxQL has no INTO.
         return statement.kind in self._handlers
 
     def execute(self, statement: Statement, params: Dict[str, Any]) -> Dict[str, Any]:
-        if statement.kind == "passthrough":
-            raise UnsupportedOperationError(f"{statement.text}: {_INTO}", statement=statement.text)
         return self._handlers[statement.kind](statement, params)
-
-
-def _select_into(text: str) -> bool:
-    """SELECT ... INTO (the keyword, not a quoted name or a string)."""
-    if not text.lstrip()[:6].upper() == "SELECT":
-        return False
-    try:
-        return any(t.kind == "ident" and t.text.upper() == "INTO" for t in tokenize(text))
-    except InfluxQLSyntaxError:
-        return False
