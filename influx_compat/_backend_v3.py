@@ -119,6 +119,9 @@ class V3Backend:
         except ValueError:
             payload = None
         message = error_message(response)
+        old = self.transport.old_server(response, message) if status == 404 else None
+        if old is not None:
+            return old
         data = payload.get("data") if isinstance(payload, dict) else None
         if status == 422 or "limit" in message and status == 400:
             return LimitExceededError(f"{message} ({LIMIT_HELP})", status, limit=_limit_name(message))

@@ -460,7 +460,7 @@ class Transport:
         status = response.status_code
         message = error_message(response)
         if status == 404:
-            old = self._old_server(response, message)
+            old = self.old_server(response, message)
             if old is not None:
                 return old
         if 500 <= status < 600:
@@ -474,7 +474,7 @@ class Transport:
             )
         return InfluxDBClientError(message, status)
 
-    def _old_server(self, response: requests.Response, message: str) -> Optional[Exception]:
+    def old_server(self, response: requests.Response, message: str) -> Optional[Exception]:
         """A 404 from InfluxDB 1.x for the v2 or v3 API: say what the server is and what to do."""
         version = response.headers.get("X-Influxdb-Version", "")
         if not _V1_VERSION.match(version):
@@ -484,9 +484,10 @@ class Transport:
             return None
         settings = self.settings
         return UnsupportedOperationError(
-            f"{message.strip()}: the server at {settings.base_url} (from {settings.base_url_source}) is "
-            f"InfluxDB {version} (its X-Influxdb-Version header), which has no {path}: with a token "
-            "influx_compat speaks the InfluxDB 2.x and 3 APIs. For an InfluxDB 1.x server use "
+            f"the server at {settings.base_url} (from {settings.base_url_source}) is InfluxDB {version} "
+            f"(its X-Influxdb-Version header): it answered {path} with {message.strip()!r}, having none "
+            "of the InfluxDB 2.x and 3 APIs that influx_compat speaks when it has a token. For an "
+            "InfluxDB 1.x server use "
             "influxdb-python itself (pip install influxdb==5.3.2, import influxdb), or give no token "
             "(then /write and /query are sent as influxdb-python sent them); or point INFLUX_HOST (or url=) "
             "at your InfluxDB 2.x or 3 server",

@@ -8,7 +8,12 @@ import requests_mock
 
 from influx_compat._config import resolve_settings
 from influx_compat._transport import Auth, Transport, error_message
-from influx_compat.exceptions import AuthenticationError, InfluxDBClientError, InfluxDBServerError
+from influx_compat.exceptions import (
+    AuthenticationError,
+    InfluxDBClientError,
+    InfluxDBServerError,
+    UnsupportedOperationError,
+)
 
 BASE = "http://db.example:8086"
 
@@ -128,3 +133,46 @@ def test_errors_map_to_influxdb_pythons_classes(mock):
     with pytest.raises(InfluxDBClientError) as missing:
         t.request("GET", "c")
     assert missing.value.code == 404 and type(missing.value) is InfluxDBClientError
+
+
+@pytest.mark.parametrize(
+    "caught",
+    [
+        requests.exceptions.ConnectionError,
+        requests.exceptions.ConnectTimeout,
+        requests.exceptions.SSLError,
+        requests.exceptions.ReadTimeout,
+    ],
+)
+def test_a_transport_error_names_the_server_and_keeps_its_class(mock, caught):
+    mock.get(BASE + "/api/v2/dbrps", exc=caught("HTTPConnectionPool(host='db.example', port=8086): boom"))
+    settings = resolve_settings(env={"INFLUX_HOST": BASE})
+    with pytest.raises(caught) as info:
+        Transport(settings, retries=1).request("GET", "api/v2/dbrps", params={"orgID": "1", "db": "x"})
+    assert type(info.value) is caught
+    text = str(info.value)
+    assert BASE in text and "the environment variable INFLUX_HOST" in text and "orgID" not in text, text
+    assert text.endswith("GET /api/v2/dbrps: boom"), text
+
+
+def test_a_404_from_influxdb_1x_says_what_the_server_is(mock):
+    mock.get(
+        BASE + "/api/v2/orgs",
+        status_code=404,
+        text="404 page not found\n",
+        headers={"X-Influxdb-Version": "1.8.10"},
+    )
+    mock.get(BASE + "/query", status_code=404, text="nope", headers={"X-Influxdb-Version": "1.8.10"})
+    mock.get(
+        BASE + "/api/v2/buckets",
+        status_code=404,
+        json={"message": "x"},
+        headers={"X-Influxdb-Version": "v2.7.1"},
+    )
+    t = transport()
+    with pytest.raises(UnsupportedOperationError, match=r"is InfluxDB 1\.8\.10 .*use influxdb-python itself"):
+        t.request("GET", "api/v2/orgs")
+    for path in ("query", "api/v2/buckets"):  # 1.x's own endpoint, and 2.x: the 404 as it was
+        with pytest.raises(InfluxDBClientError) as info:
+            t.request("GET", path)
+        assert type(info.value) is InfluxDBClientError and info.value.code == 404
