@@ -193,18 +193,36 @@ def test_select_into_is_posted_written_in_batches_and_never_held_whole(v2_server
         [{"measurement": "big", "fields": {"x": float(i)}, "time": i * S} for i in range(2500)],
         batch_size=5000,
     )
-    sent: List[int] = []
+    events: List[Any] = []
     core = client._core
-    original = core.send_batch
+    backend = core.backend
+    send, query = core.send_batch, backend.query
 
-    def record(body: bytes, destination: Any) -> None:
-        sent.append(body.count(b"\n"))
-        original(body, destination)
+    def record_send(body: bytes, destination: Any) -> None:
+        events.append(("write", body.count(b"\n")))
+        send(body, destination)
 
-    core.send_batch = record  # type: ignore[method-assign]
-    answer = client.query("SELECT x INTO big_copy FROM big", params={"chunk_size": 1000}, chunked=False)
+    def record_query(text: str, params: Any, method: str, chunked: bool, expected: int) -> Any:
+        answer = query(text, params, method, chunked, expected)
+        if not chunked:
+            return answer
+
+        def chunks() -> Iterator[Any]:
+            for chunk in answer:
+                events.append(("read", sum(len(s["values"]) for s in chunk["results"][0]["series"])))
+                yield chunk
+
+        return chunks()
+
+    core.send_batch = record_send  # type: ignore[method-assign]
+    backend.query = record_query  # type: ignore[method-assign]
+    answer = client.query("SELECT x INTO big_copy FROM big", params={"chunk_size": 1000}, method="POST")
     assert answer.raw["series"][0]["values"] == [["1970-01-01T00:00:00Z", 2500]]
-    assert sent == [1000, 1000, 500]
+    assert [n for kind, n in events if kind == "write"] == [1000, 1000, 500]
+    assert [n for kind, n in events if kind == "read"] == [1000, 1000, 500]
+    # Reads lead writes by a chunk or two at most: the rows never sit in memory whole.
+    held = [sum(n if kind == "read" else -n for kind, n in events[: k + 1]) for k in range(len(events))]
+    assert max(held) <= 2000 and events.index(("write", 1000)) < events.index(("read", 500))
     assert list(client.query("SELECT count(x) FROM big_copy").get_points())[0]["count"] == 2500
 
 
