@@ -13,6 +13,7 @@ import pytest
 
 from influx_compat import InfluxDBClient
 from influx_compat._doctor import FAIL, INFO, OK, SKIP, Doctor, main
+from influx_compat.testing import V2TestServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -152,6 +153,25 @@ def test_a_database_without_a_default_retention_policy(v2_env):
         "without retention_policy= find no bucket"
     )
     assert found.fix == f"influx v1 dbrp create --db orphan --rp week --bucket-id {bucket['id']} --default"
+
+
+def test_a_bucket_without_a_mapping_before_2_4(monkeypatch, tmp_path):
+    """Before 2.4 a bucket named like the database is not a mapping: /query cannot find it."""
+    with V2TestServer(version="2.3.0") as server:
+        for name, value in server.env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("HOME", str(tmp_path))
+        found = checks(server.bucket)
+    check = found[f"database {server.bucket!r}"]
+    assert check.status == FAIL
+    assert check.detail == (
+        f"bucket {server.bucket!r} ({server.bucket_id}) exists but no DBRP mapping: /query cannot find "
+        f"{server.bucket!r}"
+    )
+    assert check.fix.startswith(
+        f"influx v1 dbrp create --db {server.bucket} --rp autogen --bucket-id {server.bucket_id} --default"
+    )
+    assert found["version"].detail.startswith("InfluxDB 2.x v2.3.0")
 
 
 def test_server_down(v2_env, monkeypatch):
