@@ -115,14 +115,29 @@ def render(groups: List[Group], extra: List[str]) -> str:
 # -- groups -------------------------------------------------------------------
 
 
-def serialize_group(n: int) -> Group:
+def serialize_group(n: int, rising: bool = False, others: bool = True) -> Group:
+    """make_lines on the seed's workload (or the benchmarks' earlier one: ``rising``).
+
+    :param others: also influxdb-client's two serializers
+    """
     from influxdb import line_protocol as legacy_lp
     from influxdb_client import Point, WritePrecision
 
+    from influx_compat import _serializer
     from influx_compat import line_protocol as ours_lp
 
-    points = workload.workload_points(n)
+    points = workload.rising_points(n) if rising else workload.workload_points(n)
     reference = legacy_lp.make_lines({"points": points}, "ms")
+    stats = dict(_serializer.STATS)
+
+    def builder_note() -> str:
+        written = _serializer.STATS["points"] - stats["points"]
+        general = _serializer.STATS["general"] - stats["general"]
+        stats.update(_serializer.STATS)
+        return (
+            f"{(written - general) / max(written, 1):.2%} of points by compiled builders, "
+            f"{len(_serializer._escape_cache):,} strings in the escape cache"
+        )
 
     def equal(out: str) -> None:
         assert out == reference, "output differs from influxdb-python's"
@@ -164,13 +179,26 @@ def serialize_group(n: int) -> Group:
             equal,
             n,
         ),
-        Row("influx_compat make_lines", lambda: ours_lp.make_lines({"points": points}, "ms"), equal, n),
+        Row(
+            "influx_compat make_lines",
+            lambda: ours_lp.make_lines({"points": points}, "ms"),
+            equal,
+            n,
+            builder_note,
+        ),
         Row("influxdb-client Point.from_dict", client_dicts, same_points, n),
         Row("influxdb-client Point builder", client_points, same_points, n),
         Row("limit: fixed-schema f-string", lambda: workload.fstring_lines(points), equal, n),
     ]
+    if not others:
+        rows = [r for r in rows if not r.name.startswith("influxdb-client")]
+    what = (
+        "the earlier benchmark workload (x, y up to 100, z up to 10,000, rising times)"
+        if rising
+        else ("the seed's write_test.py points")
+    )
     return Group(
-        f"Dict points to line protocol ({n:,} write_test.py points, ms)",
+        f"Dict points to line protocol ({n:,} points of {what}, ms)",
         rows,
         "influxdb-python 5.3.2 make_lines",
         "limit: fixed-schema f-string",
@@ -228,7 +256,7 @@ def _reset_then(sink: RemoteSink, func: Callable[[], Any]) -> Callable[[], Any]:
     return run
 
 
-def write_groups(n: int, sink: RemoteSink) -> List[Group]:
+def write_groups(n: int, sink: RemoteSink, others: bool = True) -> List[Group]:
     import influxdb
     import requests
     from influxdb import line_protocol as legacy_lp
@@ -313,6 +341,9 @@ def write_groups(n: int, sink: RemoteSink) -> List[Group]:
         ),
     ]
     del gzip_state
+    if not others:
+        dict_rows = [r for r in dict_rows if not r.name.startswith("influxdb-client")]
+        line_rows = [r for r in line_rows if not r.name.startswith("influxdb-client")]
     return [
         Group(
             f"write_points of dict points, end to end to a loopback sink ({n:,} points, batches of 10,000)",
@@ -363,6 +394,151 @@ def query_group(rows: int, sink: RemoteSink) -> Group:
             Row(limit, lambda: msgpack.unpackb(body, raw=False), check_parsed, rows),
         ],
         "influxdb-python 5.3.2",
+        limit,
+    )
+
+
+def query_json_group(rows: int, sink: RemoteSink) -> Group:
+    """query() + get_points() when the answer is JSON (a server or proxy without MessagePack).
+
+    influx_compat twice: with the optional JSON accelerator (orjson, the
+    ``json`` extra) and with the standard library alone (the accelerator
+    switched off in this process for that row).
+    """
+    import influxdb
+
+    import influx_compat
+    from influx_compat import _answers
+
+    sink.answer(rows, json_only=True)
+    body = workload.query_answer(rows)
+    ours = influx_compat.InfluxDBClient(url=sink.url, token="bench-token", org="bench", database="bench")
+    legacy = influxdb.InfluxDBClient(port=sink.port, database="bench")
+    reference = list(legacy.query("SELECT * FROM cpu").get_points())
+    assert len(reference) == rows and reference[-1]["count"] == rows - 1
+    accelerator = getattr(_answers, "_fast_loads", None)
+
+    def check(points: Any) -> None:
+        assert points == reference, "rows differ from influxdb-python's"
+
+    def check_parsed(data: Any) -> None:
+        assert len(data["results"][0]["series"][0]["values"]) == rows, "rows differ"
+
+    def stdlib_only() -> Any:
+        saved = getattr(_answers, "_fast_loads", None)
+        _answers._fast_loads = None
+        try:
+            return list(ours.query("SELECT * FROM cpu").get_points())
+        finally:
+            _answers._fast_loads = saved
+
+    limit = "limit: json.loads of the body alone (no HTTP, no dicts)"
+    ours_rows = [
+        Row("influx_compat, standard library", stdlib_only, check, rows),
+    ]
+    if accelerator is not None:
+        ours_rows.append(
+            Row(
+                "influx_compat, JSON accelerator",
+                lambda: list(ours.query("SELECT * FROM cpu").get_points()),
+                check,
+                rows,
+                lambda: f"{getattr(accelerator, '__module__', None) or 'orjson'} installed",
+            )
+        )
+    return Group(
+        f"query() + list(get_points()) on {rows:,} rows (JSON answers)",
+        [
+            Row(
+                "influxdb-python 5.3.2",
+                lambda: list(legacy.query("SELECT * FROM cpu").get_points()),
+                check,
+                rows,
+            ),
+            *ours_rows,
+            Row(limit, lambda: json.loads(body), check_parsed, rows),
+        ],
+        "influxdb-python 5.3.2",
+        limit,
+    )
+
+
+INGEST = 0.040  # seconds the slow sink needs to ingest each batch of 10,000 lines
+
+
+def ingest_group(n: int, sink: RemoteSink) -> Group:
+    """Writes to a server that needs 40 ms to ingest each batch of 10,000 points.
+
+    The limit row overlaps the two as far as one batch ahead allows: a
+    fixed-schema f-string serializer in one thread building batch k+1 while
+    ``http.client`` POSTs batch k from another, one keep-alive connection,
+    timed as a whole.
+    """
+    import http.client
+    import queue
+    import threading
+
+    import influxdb
+    from influxdb import line_protocol as legacy_lp
+
+    import influx_compat
+
+    sink.ingest(INGEST)
+    points = workload.workload_points(n)
+    reference = legacy_lp.make_lines({"points": points}, "ms")
+    batch = 10_000
+    ours = influx_compat.InfluxDBClient(url=sink.url, token="bench-token", org="bench", database="bench")
+    legacy = influxdb.InfluxDBClient(port=sink.port, database="bench")
+    path = "/api/v2/write?org=bench&bucket=bench&precision=ms"
+    headers = {"Authorization": "Token bench-token", "Content-Type": "text/plain; charset=utf-8"}
+
+    def pipelined_limit() -> None:
+        bodies: queue.Queue[Optional[bytes]] = queue.Queue()
+        slots = threading.Semaphore(2)  # the batch on the wire and the one being built
+
+        def serialize() -> None:
+            for i in range(0, n, batch):
+                slots.acquire()
+                bodies.put(workload.fstring_lines(points[i : i + batch]).encode())
+            bodies.put(None)
+
+        worker = threading.Thread(target=serialize)
+        worker.start()
+        conn = http.client.HTTPConnection("127.0.0.1", sink.port)
+        try:
+            while True:
+                body = bodies.get()
+                if body is None:
+                    break
+                conn.request("POST", path, body, headers)
+                answer = conn.getresponse()
+                answer.read()
+                assert answer.status == 204, answer.status
+                slots.release()
+        finally:
+            conn.close()
+            worker.join()
+
+    check = _sink_check(sink, reference, n)
+    state: Dict[str, int] = {}
+    note = _connections_note(sink, state)
+
+    def row(name: str, func: Callable[[], Any]) -> Row:
+        return Row(name, _reset_then(sink, func), check, n, note)
+
+    limit = "limit: f-string thread + http.client POSTs, one batch ahead"
+    return Group(
+        f"write_points of dict points to a server that ingests a batch of 10,000 in "
+        f"{INGEST * 1000:.0f} ms ({n:,} points)",
+        [
+            row(
+                "influxdb-python 5.3.2 write_points",
+                lambda: legacy.write_points(points, "ms", batch_size=batch),
+            ),
+            row("influx_compat write_points", lambda: ours.write_points(points, "ms", batch_size=batch)),
+            row(limit, pipelined_limit),
+        ],
+        "influxdb-python 5.3.2 write_points",
         limit,
     )
 
@@ -664,14 +840,25 @@ def _child(args: List[str]) -> Dict[str, Any]:
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
-def memory_rows(big: int, rows_big: int) -> List[str]:
+MEMORY_CASES = {
+    "legacy_write_list": "influxdb-python 5.3.2 write_points, a list (built before the base)",
+    "write_list": "influx_compat write_points, a list (built before the base)",
+    "write_generator": "influx_compat write_points, a generator",
+    "query_chunked": "influx_compat query(chunked=True, chunk_size=10,000)",
+}
+
+
+def memory_rows(big: int, rows_big: int, results: Dict[str, float]) -> List[str]:
+    """The memory table; ``results`` gets the peak deltas of the 1,000,000-point list writes."""
     out = [
         "\n### Memory (peak RSS of a child process)\n",
-        "| case | points or rows | RSS after imports MiB | peak RSS MiB | peak - after imports | seconds "
+        "| case | points or rows | RSS before the write MiB | peak RSS MiB | peak - before | seconds "
         "| received |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for case, n in [
+        ("legacy_write_list", 1_000_000),
+        ("write_list", 1_000_000),
         ("write_generator", 10_000),
         ("write_generator", 1_000_000),
         ("write_generator", big),
@@ -679,10 +866,92 @@ def memory_rows(big: int, rows_big: int) -> List[str]:
         ("query_chunked", rows_big),
     ]:
         r = _child([case, str(n)])
+        delta = r["peak_mib"] - r["base_mib"]
+        if n == 1_000_000:
+            results[case] = delta
         out.append(
-            f"| {case} | {n:,} | {r['base_mib']:.1f} | {r['peak_mib']:.1f} | "
-            f"{r['peak_mib'] - r['base_mib']:.1f} | {r['seconds']:.2f} | {r['received']:,} |"
+            f"| {MEMORY_CASES[case]} | {n:,} | {r['base_mib']:.1f} | {r['peak_mib']:.1f} | "
+            f"{delta:.1f} | {r['seconds']:.2f} | {r['received']:,} |"
         )
+    return out
+
+
+def _ratio(group: Group, row: str, against: Optional[str] = None) -> float:
+    """How many times faster ``row`` is than ``against`` (the group's reference by default)."""
+    by_name = {r.name: r for r in group.rows}
+    return by_name[against or group.reference].median / by_name[row].median
+
+
+def targets(sections: Dict[str, Dict[str, Group]], memory: Dict[str, float]) -> List[str]:
+    """Issue 10's targets against this run's figures, at each volume measured."""
+    specs: List[Any] = [
+        ("make_lines, seed workload", "serialize", "influx_compat make_lines", None, 4.5),
+        ("... of the fixed-schema f-string", "serialize", "influx_compat make_lines", "limit", 0.45),
+        ("write_points dicts end to end", "dicts", "influx_compat write_points", None, 4.0),
+        (
+            "write_points(protocol='line') of join + keep-alive",
+            "lines",
+            "influx_compat write_points",
+            "limit",
+            0.85,
+        ),
+        ("... against influxdb-python", "lines", "influx_compat write_points", None, 1.0),
+        (
+            "query() + get_points(), JSON, standard library",
+            "json",
+            "influx_compat, standard library",
+            None,
+            1.25,
+        ),
+        ("... with the JSON accelerator", "json", "influx_compat, JSON accelerator", None, 1.5),
+        ("40 ms-ingest server: write_points dicts", "ingest", "influx_compat write_points", None, 2.2),
+        ("... of the pipelined limit", "ingest", "influx_compat write_points", "limit", 0.8),
+    ]
+    volumes = list(sections)
+    out = [
+        "\n### Targets (issue 10)\n",
+        "| target | at least | " + " | ".join(volumes) + " |",
+        "|---|---:|" + "---:|" * len(volumes),
+    ]
+    for label, key, row, against, goal in specs:
+        cells = []
+        for volume in volumes:
+            group = sections[volume].get(key)
+            if group is None or row not in {r.name for r in group.rows}:
+                cells.append("-")
+                continue
+            value = _ratio(group, row, group.limit if against == "limit" else None)
+            cells.append(f"{value:.2f}{'' if value >= goal else ' (missed)'}")
+        out.append(f"| {label} | {goal} | " + " | ".join(cells) + " |")
+    if memory.get("legacy_write_list"):
+        ratio = memory["write_list"] / memory["legacy_write_list"]
+        out.append(
+            f"| memory of a 1,000,000-point write: peak delta against influxdb-python's | at most 2.0 | "
+            f"{ratio:.2f} ({memory['write_list']:.1f} / {memory['legacy_write_list']:.1f} MiB)"
+            f"{'' if ratio <= 2.0 else ' (missed)'} |" + " |" * (len(volumes) - 1)
+        )
+    return out
+
+
+def section(n: int, reps: int, sink: RemoteSink, slow: RemoteSink, full: bool) -> Dict[str, Group]:
+    """The rows of the targets at ``n`` points (``full``: also the other clients and shapes)."""
+    out: Dict[str, Group] = {"serialize": measure(serialize_group(n, others=full), reps)}
+    if full:
+        out["rising"] = measure(serialize_group(n, rising=True, others=False), reps)
+        for i, g in enumerate(shape_groups(n // 2)):
+            out[f"shape{i}"] = measure(g, reps)
+    sink.keep_bodies(True)
+    writes = write_groups(n, sink, others=full)
+    out["dicts"] = measure(writes[0], reps)
+    out["lines"] = measure(writes[1], reps)
+    if full:
+        out["gzip"] = measure(writes[2], reps)
+    del writes
+    out["ingest"] = measure(ingest_group(n, slow), reps)
+    sink.keep_bodies(False)
+    if full:
+        out["msgpack"] = measure(query_group(n, sink), reps)
+    out["json"] = measure(query_json_group(n, sink), reps)
     return out
 
 
@@ -692,40 +961,49 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=None)
     parser.add_argument("--markdown", help="also write the table to this file")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--no-big", action="store_true", help="leave out the rows at 1,000,000 points")
+    parser.add_argument("--no-v3", action="store_true", help="leave out the InfluxDB 3 Core sink")
     args = parser.parse_args()
     n = 20_000 if args.quick else 100_000
+    big = 100_000 if args.quick else 1_000_000
     reps = args.reps or (3 if args.quick else 7)
     sink = RemoteSink()
+    slow = RemoteSink()
     core_sink = RemoteSink("core")
+    sections: Dict[str, Dict[str, Group]] = {}
     try:
-        groups = [measure(serialize_group(n), reps)]
-        groups += [measure(g, reps) for g in shape_groups(n // 2)]
-        writes = [measure(g, reps) for g in write_groups(n, sink)]
-        sink.keep_bodies(False)
-        query = measure(query_group(n, sink), reps)
-        groups += [*writes, query]
-        writes_3x = [measure(g, reps) for g in write_groups_v3(n, core_sink)]
-        core_sink.keep_bodies(False)
-        query_3x = measure(query_group_v3(n, core_sink), reps)
-        groups += [*writes_3x, query_3x]
+        sections[f"{n:,} points"] = main_section = section(n, reps, sink, slow, True)
+        if not args.no_big:
+            sections[f"{big:,} points"] = section(big, min(reps, 3), sink, slow, False)
+        if not args.no_v3:
+            writes_3x = [measure(g, reps) for g in write_groups_v3(n, core_sink)]
+            core_sink.keep_bodies(False)
+            query_3x = measure(query_group_v3(n, core_sink), reps)
     finally:
         sink.close()
+        slow.close()
         core_sink.close()
-    extra = ratio_comparison(
-        [
-            ("write_points, dict points", writes[0], writes_3x[0]),
-            ("write_points, line protocol", writes[1], writes_3x[1]),
-            ("query() + get_points()", query, query_3x),
-        ]
-    )
-    extra += (
-        []
-        if args.no_memory
-        else memory_rows(1_000_000 if args.quick else 10_000_000, 200_000 if args.quick else 1_000_000)
-    )
+    groups = [g for s in sections.values() for g in s.values()]
+    extra: List[str] = []
+    if not args.no_v3:
+        groups += [*writes_3x, query_3x]
+        extra += ratio_comparison(
+            [
+                ("write_points, dict points", main_section["dicts"], writes_3x[0]),
+                ("write_points, line protocol", main_section["lines"], writes_3x[1]),
+                ("query() + get_points()", main_section["json"], query_3x),
+            ]
+        )
+    memory: Dict[str, float] = {}
+    if not args.no_memory:
+        extra += memory_rows(
+            1_000_000 if args.quick else 10_000_000, 200_000 if args.quick else 1_000_000, memory
+        )
+    extra += targets(sections, memory)
     header = (
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"{platform.platform()}; {reps} repetitions after a warm-up, medians."
+        f"{platform.platform()}; {reps} repetitions after a warm-up ({min(reps, 3)} at {big:,} points), "
+        "medians."
     )
     table = header + "\n" + render(groups, extra)
     print(table)

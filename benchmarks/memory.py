@@ -1,6 +1,7 @@
 """One memory case in a fresh process; prints a JSON line with its peak RSS.
 
 python -m benchmarks.memory write_generator 10000000
+python -m benchmarks.memory write_list 1000000          (legacy_write_list: influxdb-python 5.3.2)
 python -m benchmarks.memory query_chunked 1000000
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Any
 
 from benchmarks import workload
 from benchmarks.sink import RemoteSink
@@ -16,19 +18,28 @@ from benchmarks.sink import RemoteSink
 
 def main() -> None:
     case, n = sys.argv[1], int(sys.argv[2])
+    import influxdb
+
     import influx_compat
 
     sink = RemoteSink()
     try:
         sink.keep_bodies(False)
-        client = influx_compat.InfluxDBClient(
+        client: Any = influx_compat.InfluxDBClient(
             url=sink.url, token="bench-token", org="bench", database="bench"
         )
+        if case.startswith("legacy_"):
+            client = influxdb.InfluxDBClient(port=sink.port, database="bench")
         client.ping()
-        base = _vm("VmHWM")  # everything imported and connected, nothing written yet
+        # influxdb-python 5.3.2 batches lists only (it takes len()): the list cases build theirs first
+        points = workload.workload_points(n) if case.endswith("write_list") else None
+        base = _vm("VmHWM")  # everything imported, connected and built, nothing written yet
         start = time.perf_counter()
-        if case == "write_generator":
+        if case in ("write_generator", "legacy_write_generator"):
             client.write_points(workload.iter_workload(n), "ms", batch_size=10_000)
+            received = sink.stats()["lines"]
+        elif case in ("write_list", "legacy_write_list"):
+            client.write_points(points, "ms", batch_size=10_000)
             received = sink.stats()["lines"]
         elif case == "query_chunked":
             sink.answer(n, chunk=10_000)

@@ -11,7 +11,8 @@ Two flavours:
   answer 204, ``/ping`` 204 with a version header, ``/api/v2/dbrps`` one
   default mapping for any database, ``/query`` the answer the benchmark set
   (bytes, or an iterable of chunks streamed as they come), MessagePack when
-  asked for it;
+  asked for it (unless told to answer JSON only); writes can be made to wait
+  a fixed ingest time per 10,000 lines before their answer;
 * ``core`` (InfluxDB 3 Core 3.10, as shared/notes/influxdb3-behaviour.md
   describes it): a ``cluster-uuid`` header on every answer; ``/ping`` 200 with
   a JSON body and ``X-Influxdb-Build: Core``; ``/api/v3/write_lp``,
@@ -29,6 +30,7 @@ import base64
 import gzip
 import json
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, List, Optional, Union
@@ -58,6 +60,7 @@ class Sink:
         self.cluster_uuid = str(uuid.uuid4())
         self.last_accept = ""  # the Accept header of the last /query (core)
         self.keep_bodies = keep_bodies
+        self.ingest = 0.0  # seconds a write of 10,000 lines waits before its answer
         self.lock = threading.Lock()
         self.query_answer: Answer = b'{"results":[{"statement_id":0}]}\n'
         self.msgpack_answer: Optional[bytes] = None
@@ -152,6 +155,8 @@ class Sink:
                         sink.paths[path] = sink.paths.get(path, 0) + 1
                         if sink.keep_bodies:
                             sink.bodies.append(data)
+                    if sink.ingest:  # the server's ingest time: seconds per 10,000 lines
+                        time.sleep(sink.ingest * data.count(b"\n") / 10_000)
                     self._send(204)
                     return
                 if path == "/query":
@@ -219,11 +224,17 @@ class Sink:
                     elif spec.get("chunk"):
                         sink.query_answer = lambda: chunked_answer(spec["rows"], spec["chunk"])
                         sink.msgpack_answer = None
+                    elif spec.get("json"):  # JSON to every Accept, as a server without MessagePack
+                        sink.query_answer = query_answer(spec["rows"])
+                        sink.msgpack_answer = None
                     else:
                         from benchmarks.workload import query_answer_msgpack
 
                         sink.query_answer = query_answer(spec["rows"])
                         sink.msgpack_answer = query_answer_msgpack(spec["rows"])
+                    self._send(204)
+                elif path == "/_ingest":
+                    sink.ingest = float(json.loads(raw))
                     self._send(204)
                 elif path == "/_keep":
                     sink.keep_bodies = bool(json.loads(raw))
@@ -411,8 +422,14 @@ class RemoteSink:
     def keep_bodies(self, keep: bool) -> None:
         self.control.post(self.url + "/_keep", data=json.dumps(keep))
 
-    def answer(self, rows: int, chunk: int = 0) -> None:
-        self.control.post(self.url + "/_answer", data=json.dumps({"rows": rows, "chunk": chunk}))
+    def answer(self, rows: int, chunk: int = 0, json_only: bool = False) -> None:
+        """Set the /query answer; ``json_only``: JSON also to clients asking for MessagePack."""
+        spec = {"rows": rows, "chunk": chunk, "json": json_only}
+        self.control.post(self.url + "/_answer", data=json.dumps(spec))
+
+    def ingest(self, seconds_per_10k: float) -> None:
+        """Make every write wait ``seconds_per_10k`` per 10,000 lines before its answer (2.x sink)."""
+        self.control.post(self.url + "/_ingest", data=json.dumps(seconds_per_10k))
 
     def close(self) -> None:
         assert self.proc.stdin is not None
