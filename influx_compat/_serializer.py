@@ -50,7 +50,11 @@ _INF = math.inf
 # fmt(fields, prefix, time) -> the whole line, or None for values it does not cover.
 _Formatter = Callable[[Mapping[Any, Any], str, Optional[int]], Optional[str]]
 
+# Bounds of the caches, each cleared when full: escaped strings (keys and tag values: the compiled
+# builders read tag values from it; a dict entry each, the strings shared with the points) and the
+# general rules' prefixes per tag set (a new string each: about 250 bytes a tag set).
 _CACHE_LIMIT = 200_000
+_PREFIX_LIMIT = 20_000
 # Points written since import, and how many of them by the general rules (not a compiled builder):
 # the benchmarks print the share; the escape cache's size is len(_escape_cache).
 STATS = {"points": 0, "general": 0}
@@ -251,11 +255,12 @@ def serialize_points(
     :param start_index: added to the point numbers in error messages
     :raises InvalidPointError: naming the first point that cannot be written
     """
-    if len(_prefix_cache) > _CACHE_LIMIT or len(_escape_cache) > _CACHE_LIMIT:
-        _prefix_cache.clear()
+    if len(_escape_cache) > _CACHE_LIMIT:
         _escape_cache.clear()
         _order_cache.clear()
         _runners.clear()
+    if len(_prefix_cache) > _PREFIX_LIMIT:
+        _prefix_cache.clear()
     prefixes = _prefix_cache
     orders = _order_cache
     lines: List[str] = []
