@@ -15,6 +15,7 @@ backend's translations.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any, Callable, Dict, List, Optional, TypeVar
 
@@ -36,6 +37,9 @@ T = TypeVar("T")
 
 # Rows read and written at a time by SELECT ... INTO without a chunk_size of its own.
 SELECT_INTO_CHUNK = 10_000
+# A SELECT that does not parse, as a chunked answer reports it in band (2.x's and 1.x's words).
+_PARSE_FAILURE = re.compile(r"(?:failed to parse query|error parsing query): (.*)\Z", re.S)
+_POSITION = re.compile(r" at line \d+, char \d+")
 
 
 class Core:
@@ -397,6 +401,9 @@ class Core:
         except DatabaseNotFoundError:
             return {"error": f"database not found: {database}"}
         if failure:
+            parsed = _PARSE_FAILURE.match(failure[0])
+            if parsed:  # 1.x: a 400; its position would point into the text without INTO, so none
+                raise parse_error(_POSITION.sub("", parsed.group(1)))
             return {"error": failure[0]}
         return _select_into.written_result(written[0], params.get("epoch"))
 
