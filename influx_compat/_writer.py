@@ -10,13 +10,18 @@ Every write reaches the server through here (``write_points``, ``write``,
    point raises before the batch that holds it is sent;
 4. sending: a :data:`Send` function of the server's backend; a batch
    answered 413 is split in halves, down to single lines;
-5. progress: an error raised here carries a :class:`~influx_compat.exceptions.Progress`
+5. pipelining: while batch k is on the wire, one background thread serializes
+   batch k+1 (:func:`write_batches`); the input is still read in the caller's
+   thread, at most one batch ahead, and every batch is sent from the caller's
+   thread, in order, one at a time;
+6. progress: an error raised here carries a :class:`~influx_compat.exceptions.Progress`
    saying how many points were stored before it.
 """
 
 from __future__ import annotations
 
 import itertools
+import queue
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Type
@@ -52,8 +57,11 @@ __all__ = [
     "WIRE_PRECISION",
     "PRECISIONS",
     "Send",
+    "Encode",
     "wire_precision",
+    "destination",
     "write_points",
+    "write_batches",
     "write_body",
     "encode_json",
     "encode_lines",
@@ -96,6 +104,10 @@ class Destination:
 
 #: Sends one batch of line protocol to a destination.
 Send = Callable[[bytes, Destination], None]
+
+#: Serializes one batch: ``(batch, points before it) -> (body, points in it)``, or None when
+#: the batch holds nothing to send.  May run on the pipeline's thread: it must only read the batch.
+Encode = Callable[[Any, int], Optional[Tuple[bytes, int]]]
 
 
 def wire_precision(precision: Optional[str]) -> Tuple[str, int]:
@@ -144,22 +156,41 @@ def write_body(
     precision: Optional[str],
     consistency: Optional[str] = None,
     rescale: bool = True,
+    batch_size: Optional[int] = None,
 ) -> None:
-    """Send one body of line protocol as a single batch (``write()``, the proxy).
+    """Send one body of line protocol (``write()``, the proxy): one batch, or batches of lines.
 
     :param precision: the 1.x precision of the body's timestamps (``m``/``h``
         are rescaled to seconds); None for nanoseconds, sent without a precision
     :param rescale: False when the body is already in the wire precision
         (serialized by :func:`encode_json`)
+    :param batch_size: lines per request; None or 0 sends the body as one
+        request.  With ``m``/``h`` the next batch is rescaled while this one is
+        sent; an error's progress counts lines (``points_written`` lines of the
+        body were stored)
     """
     wire, scale = wire_precision(precision)
-    if scale != 1 and rescale:
-        lines = line_protocol._rescale_line_timestamps(body.decode("utf-8").splitlines(), scale)
-        body = ("\n".join(lines) + "\n").encode("utf-8")
-    destination = Destination(
-        database, retention_policy, wire if precision is not None else None, consistency
-    )
-    _send_batch(send, body, destination, index=0, written=0, in_batch=_line_count(body))
+    target = Destination(database, retention_policy, wire if precision is not None else None, consistency)
+    if not batch_size or batch_size <= 0:
+        if scale != 1 and rescale:
+            text = line_protocol._rescale_line_timestamps(body.decode("utf-8").splitlines(), scale)
+            body = ("\n".join(text) + "\n").encode("utf-8")
+        _send_batch(send, body, target, index=0, written=0, in_batch=_line_count(body))
+        return
+    lines = body.split(b"\n")
+    if lines[-1] == b"":  # the body's last newline ends its last line; it does not start one
+        lines.pop()
+    factor = scale if rescale else 1
+
+    def encode(chunk: List[bytes], start: int) -> Tuple[bytes, int]:
+        return (_rescaled(chunk, factor) if factor != 1 else b"\n".join(chunk) + b"\n"), len(chunk)
+
+    write_batches(send, batched(lines, batch_size), encode, target, pipelined=factor != 1)
+
+
+def _rescaled(lines: List[bytes], scale: int) -> bytes:
+    text = line_protocol._rescale_line_timestamps([line.decode("utf-8") for line in lines], scale)
+    return ("\n".join(text) + "\n").encode("utf-8")
 
 
 def write_points(
@@ -176,13 +207,13 @@ def write_points(
 ) -> None:
     """influxdb-python's ``write_points``: batches of points, sent in order, progress exact.
 
+    With more than one batch, batch k+1 is serialized on a background thread
+    while batch k is sent (:func:`write_batches`).
+
     :param measurement: for points without one (``send_packet``'s top-level measurement)
     """
     check_options(time_precision, consistency)
-    wire, _ = WIRE_PRECISION[time_precision]
-    destination = Destination(
-        database, retention_policy, wire if time_precision is not None else None, consistency
-    )
+    target = destination(time_precision, database, retention_policy, consistency)
     if protocol == "line" and isinstance(points, (str, bytes)):
         points = [points]
     batches: Iterable[List[Any]] = (
@@ -190,27 +221,173 @@ def write_points(
         if batch_size and batch_size > 0
         else (points if isinstance(points, list) else list(points),)
     )
-    written = 0
+
+    def encode(batch: List[Any], start: int) -> Tuple[bytes, int]:
+        if protocol == "json":
+            return encode_json(batch, time_precision, tags, measurement, start_index=start), len(batch)
+        return encode_lines(batch, time_precision), len(batch)
+
+    write_batches(send, batches, encode, target)
+
+
+def destination(
+    time_precision: Optional[str],
+    database: str,
+    retention_policy: Optional[str] = None,
+    consistency: Optional[str] = None,
+) -> Destination:
+    """The destination of points whose timestamps are in the 1.x ``time_precision``."""
+    wire, _ = wire_precision(time_precision)
+    return Destination(database, retention_policy, wire if time_precision is not None else None, consistency)
+
+
+def write_batches(
+    send: Send, batches: Iterable[Any], encode: Encode, target: Destination, pipelined: bool = True
+) -> None:
+    """Serialize and send batches in order, serializing batch k+1 while batch k is on the wire.
+
+    ``batches`` is read in the caller's thread, one batch at a time and at
+    most one batch ahead of the batch being sent, so a generator stays lazy
+    and never runs on another thread.  Every batch is sent from the caller's
+    thread, one at a time, after the one before it was acknowledged.  From the
+    second batch on, ``encode`` runs on one background thread (started only
+    when there is a second batch, joined before this returns or raises).
+
+    Errors are raised as without the pipeline: a bad point in batch k+1
+    (:class:`InvalidPointError` from ``encode``) and an error while reading
+    batch k+1 from ``batches`` are raised after batch k was stored, and
+    nothing after a failed batch is sent.
+
+    :param encode: batch -> line protocol (:data:`Encode`); a batch it returns
+        None for is skipped, but counted in ``batch_index``
+    :param pipelined: False to serialize every batch in the caller's thread
+        (when serializing costs nothing worth a thread)
+    :raises InvalidBatchError: a bad point (nothing of its batch was sent)
+    """
     iterator = iter(batches)
-    for index in itertools.count():
-        batch: Optional[List[Any]] = None
-        try:
-            # Taking the batch may convert it too (DataFrameClient): its errors get the progress as well.
-            batch = next(iterator, None)
-            if batch is None:
+    index = written = 0
+    batch, failure = _take(iterator)
+    if failure is not None:
+        raise _unreadable(failure, index, written)
+    if batch is _END:
+        return
+    encoded = _encoded(encode, batch, index, written)
+    serializer: Optional[_Serializer] = None
+    try:
+        while True:
+            # Batch k+1 is read here, in the caller's thread, before batch k is sent: at most one ahead.
+            upcoming, failure = _take(iterator)
+            in_batch = encoded[1] if encoded is not None else 0
+            if upcoming is not _END and pipelined:
+                if serializer is None:
+                    serializer = _Serializer(encode)
+                serializer.submit(upcoming, written + in_batch)
+            if encoded is not None:
+                _send_batch(send, encoded[0], target, index, written, in_batch)
+            written += in_batch
+            index += 1
+            if failure is not None:  # raised where it would have been without the look-ahead
+                raise _unreadable(failure, index, written)
+            if upcoming is _END:
                 return
-            if protocol == "json":
-                body = encode_json(batch, time_precision, tags, measurement, start_index=written)
+            if serializer is not None:
+                try:
+                    encoded = serializer.result()
+                except InvalidPointError as exc:
+                    raise _refused(exc, upcoming, index, written) from None
             else:
-                body = encode_lines(batch, time_precision)
-        except InvalidPointError as exc:
-            size = len(batch) if batch is not None else 0
-            progress = Progress(index, written, size, size)
-            raise InvalidBatchError(
-                f"{exc.content} -- nothing of {_batch(progress)} was sent; {_before(progress)}", progress
-            ) from None
-        _send_batch(send, body, destination, index, written, len(batch))
-        written += len(batch)
+                encoded = _encoded(encode, upcoming, index, written)
+    finally:
+        if serializer is not None:
+            serializer.close()
+
+
+_END: Any = object()  # the end of the batches
+
+
+def _take(iterator: Iterator[Any]) -> Tuple[Any, Optional[Exception]]:
+    """The next batch (or ``_END``), and the error reading it raised, kept until the batch before is sent.
+
+    KeyboardInterrupt and other BaseExceptions are not kept: they stop the write at once.
+    """
+    try:
+        return next(iterator, _END), None
+    except Exception as exc:  # noqa: BLE001 - raised again by the caller, after the batch before it
+        return _END, exc
+
+
+def _unreadable(exc: Exception, index: int, written: int) -> Exception:
+    """The error raised while reading batch ``index`` (a bad point in a converted batch gets the progress)."""
+    if isinstance(exc, InvalidPointError) and not isinstance(exc, InvalidBatchError):
+        progress = Progress(index, written, 0, 0)
+        return InvalidBatchError(
+            f"{exc.content} -- nothing of {_batch(progress)} was sent; {_before(progress)}", progress
+        )
+    return exc
+
+
+def _encoded(encode: Encode, batch: Any, index: int, written: int) -> Optional[Tuple[bytes, int]]:
+    try:
+        return encode(batch, written)
+    except InvalidPointError as exc:
+        raise _refused(exc, batch, index, written) from None
+
+
+def _refused(exc: InvalidPointError, batch: Any, index: int, written: int) -> InvalidBatchError:
+    """A bad point in batch ``index``: nothing of it was sent, the ``written`` points before were stored."""
+    if isinstance(exc, InvalidBatchError):
+        return exc
+    size = len(batch)
+    progress = Progress(index, written, size, size)
+    return InvalidBatchError(
+        f"{exc.content} -- nothing of {_batch(progress)} was sent; {_before(progress)}", progress
+    )
+
+
+class _Serializer:
+    """The one background thread of a pipelined write: it encodes the next batch while this one is sent.
+
+    It holds at most one batch, reads it only, and hands back the body or the
+    error (raised in the caller's thread by :meth:`result`).  :meth:`close`
+    releases and joins it; it is a daemon only so that a thread interrupted in
+    ``close`` cannot keep the interpreter from exiting.
+    """
+
+    def __init__(self, encode: Encode) -> None:
+        self._encode = encode
+        self._jobs: queue.SimpleQueue[Optional[Tuple[Any, int]]] = queue.SimpleQueue()
+        self._results: queue.SimpleQueue[Tuple[Optional[Tuple[bytes, int]], Optional[BaseException]]] = (
+            queue.SimpleQueue()
+        )
+        self._thread = threading.Thread(target=self._run, name="influx_compat-serializer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                self._results.put((self._encode(*job), None))
+            except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+                self._results.put((None, exc))
+            del job  # the batch is not kept alive while the thread waits
+
+    def submit(self, batch: Any, start: int) -> None:
+        """Encode ``batch`` (``start`` points before it) in the background."""
+        self._jobs.put((batch, start))
+
+    def result(self) -> Optional[Tuple[bytes, int]]:
+        """The body of the batch submitted last; its error raised here."""
+        encoded, error = self._results.get()
+        if error is not None:
+            raise error
+        return encoded
+
+    def close(self) -> None:
+        """Stop the thread once the batch it may be encoding is done, and join it."""
+        self._jobs.put(None)
+        self._thread.join()
 
 
 def check_options(time_precision: Optional[str], consistency: Optional[str]) -> None:

@@ -17,7 +17,7 @@ influx_compat[pandas]``).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import pandas as pd
@@ -90,46 +90,57 @@ class DataFrameClient(InfluxDBClient):
         """
         tag_columns = tag_columns if tag_columns is not None else []
         field_columns = field_columns if field_columns is not None else []
-
-        def points() -> Iterator[Any]:
-            # Each slice converted when the write pipeline reaches it: a bad row raises before its
-            # batch is sent, and the pipeline's progress counts the points written across the whole frame
-            # (rows that dropna left without fields are not points).
-            step = batch_size or max(len(dataframe), 1)
-            for start in range(0, len(dataframe), step):
-                frame = dataframe.iloc[start : start + step].copy() if batch_size else dataframe
-                if protocol == "line":
-                    yield from self._convert_dataframe_to_lines(
-                        frame,
-                        measurement=measurement,
-                        global_tags=tags,
-                        time_precision=time_precision,
-                        tag_columns=tag_columns,
-                        field_columns=field_columns,
-                        numeric_precision=numeric_precision,
-                    )
-                else:
-                    yield from self._convert_dataframe_to_json(
-                        frame,
-                        measurement=measurement,
-                        tags=tags,
-                        time_precision=time_precision,
-                        tag_columns=tag_columns,
-                        field_columns=field_columns,
-                    )
-
+        _writer.check_options(time_precision, None)
         if self._use_udp:
             _warn_udp()
-        _writer.write_points(
-            self._core.send_batch,
-            points(),
+        target = _writer.destination(
             time_precision,
             self._require_database(database or self._database, "write_points"),
             retention_policy,
-            None,
-            batch_size,
-            protocol,
         )
+
+        def slices() -> Iterator[pd.DataFrame]:
+            # Read in the caller's thread, one slice ahead of the one being sent: 5.3.2's
+            # df.iloc[i*b:(i+1)*b], one request each.  The line protocol drops rows without any
+            # value (they are not points), so a slice's length is its number of points.
+            if not batch_size:
+                if protocol == "line":
+                    yield dataframe.dropna(how="all")
+                else:  # its own axes: the conversion sets them, the caller's frame keeps its own
+                    yield dataframe.copy(deep=False) if isinstance(dataframe, pd.DataFrame) else dataframe
+                return
+            for start in range(0, len(dataframe), batch_size):
+                frame = dataframe.iloc[start : start + batch_size]
+                yield frame.dropna(how="all") if protocol == "line" else frame.copy()
+
+        def encode(frame: pd.DataFrame, start: int) -> Optional[Tuple[bytes, int]]:
+            # Converted on the write pipeline's thread while the slice before is sent; it reads
+            # the slice only (a copy).  A bad row raises before its slice is sent, and the
+            # pipeline's progress counts the points written across the whole frame.
+            if batch_size and len(frame) == 0:
+                return None  # a slice of empty rows: nothing to send
+            if protocol == "line":
+                lines = self._convert_dataframe_to_lines(
+                    frame,
+                    measurement=measurement,
+                    global_tags=tags,
+                    time_precision=time_precision,
+                    tag_columns=list(tag_columns),
+                    field_columns=list(field_columns),
+                    numeric_precision=numeric_precision,
+                )
+                return _writer.encode_lines(lines, time_precision), len(lines)
+            points = self._convert_dataframe_to_json(
+                frame,
+                measurement=measurement,
+                tags=tags,
+                time_precision=time_precision,
+                tag_columns=list(tag_columns),
+                field_columns=list(field_columns),
+            )
+            return _writer.encode_json(points, time_precision, start_index=start), len(points)
+
+        _writer.write_batches(self._core.send_batch, slices(), encode, target)
         return True
 
     def query(  # 5.3.2 added dropna and data_frame_index (keyword arguments after the base ones)
