@@ -290,13 +290,22 @@ def test_an_unknown_flavour_is_a_failed_setting(monkeypatch, tmp_path):
 
 
 def test_launcher_check_with_and_without_influxdb_python(monkeypatch, tmp_path):
+    installed = tmp_path / "site"
+    (installed / "influxdb").mkdir(parents=True)
+    (installed / "influxdb" / "__init__.py").write_text("")
+    (installed / "influxdb-5.3.2.dist-info").mkdir()
+    (installed / "influxdb-5.3.2.dist-info" / "METADATA").write_text("Name: influxdb\nVersion: 5.3.2\n")
+    monkeypatch.setattr(sys, "path", [str(installed)])
     found = Doctor()
     found.check_launcher()
     launcher = found.checks[-1]
-    assert launcher.status == INFO  # the test extra installs influxdb-python 5.3.2
-    assert launcher.detail.startswith("influxdb-python 5.3.2 is installed (")
-    assert "python -m influx_compat run and influx_compat.install() shadow it" in launcher.detail
-    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+    assert launcher.status == INFO
+    assert launcher.detail == (
+        f"influxdb-python 5.3.2 is installed ({installed / 'influxdb' / '__init__.py'}): python -m "
+        "influx_compat run and influx_compat.install() shadow it, so `import influxdb` gives influx_compat "
+        "in that program only; programs run without them keep influxdb-python"
+    )
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "empty")])
     alone = Doctor()
     alone.check_launcher()
     assert alone.checks[-1].status == OK
