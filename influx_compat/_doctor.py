@@ -10,7 +10,8 @@ Each check prints one line, ``[ok]``, ``[warn]``, ``[FAIL]``, ``[info]`` or
 2. server: reachable at the URL (``GET /ping``);
 3. version and flavour: 2.x, Cloud Serverless, 3 Core/Enterprise, Cloud
    Dedicated/Clustered, or a 1.x server (which needs no shim);
-4. token: accepted by the server;
+4. token: accepted by the server (Cloud Dedicated and Clustered: the
+   management token too, by the Management API);
 5. organization (2.x): found, or the ones the token can read;
 6. each DATABASE given: its DBRP mappings, their buckets and the default
    retention policy (2.x), the database (3.x);
@@ -38,6 +39,7 @@ from influx_compat._config import Settings, resolve_settings
 from influx_compat._core import Core
 from influx_compat._flavour import Flavour, classify, parse_flavour
 from influx_compat._transport import error_message
+from influx_compat.exceptions import AuthenticationError, InfluxDBClientError, InfluxDBServerError
 
 __all__ = ["Check", "Doctor", "main", "OK", "WARN", "FAIL", "INFO", "SKIP"]
 
@@ -261,6 +263,8 @@ class Doctor:
             return
         if self.flavour.iox:
             self._dedicated_token()
+            if self.settings.management.token:
+                self._management()
             return
         if self.flavour.v3:
             response = self._get("api/v3/configure/database", {"format": "json"})
@@ -323,6 +327,34 @@ class Doctor:
             f"{self.flavour.product} accepts {self.core.transport.auth.described} "
             f"(a query on {self.databases[0]!r})",
         )
+
+    def _management(self) -> None:
+        """Cloud Dedicated and Clustered: the Management API, where databases are created and listed."""
+        assert self.core is not None and self.flavour is not None
+        try:
+            names = [d["name"] for d in self.core.list_databases()]
+        except AuthenticationError as exc:
+            self.add(
+                "management",
+                FAIL,
+                "the Management API refused the management token from INFLUX_MANAGEMENT_TOKEN "
+                f"({exc.content})",
+                "set INFLUX_MANAGEMENT_TOKEN to a management token of this account (influxctl management "
+                "create), not a database token",
+            )
+        except (InfluxDBClientError, InfluxDBServerError, requests.exceptions.RequestException) as exc:
+            self.add(
+                "management",
+                FAIL,
+                f"listing the databases through the Management API failed: {exc}",
+                "check INFLUX_ACCOUNT_ID, INFLUX_CLUSTER_ID and INFLUX_MANAGEMENT_URL (Clustered: the "
+                "console's URL)",
+            )
+        else:
+            shown = ", ".join(names) or "none"
+            self.add(
+                "management", OK, f"the Management API accepts the management token (databases: {shown})"
+            )
 
     # -- 4. organization -------------------------------------------------------------
 

@@ -267,8 +267,15 @@ def test_dedicated_database_present_and_missing(v3_dedicated_server, monkeypatch
     assert found["database 'fleet'"].status == OK
     assert found["database 'gone'"].status == FAIL
     assert "influxctl database create gone" in found["database 'gone'"].fix
+    assert found["management"].status == OK
+    assert found["management"].detail == "the Management API accepts the management token (databases: fleet)"
     monkeypatch.setenv("INFLUX_TOKEN", "wrong")
-    assert checks("fleet")["token"].status == FAIL
+    monkeypatch.setenv("INFLUX_MANAGEMENT_TOKEN", "wrong-too")
+    broken = checks("fleet")
+    assert broken["token"].status == FAIL
+    assert broken["management"].status == FAIL
+    assert broken["management"].detail.startswith("the Management API refused the management token")
+    assert "influxctl management create" in broken["management"].fix
 
 
 def test_flavour_setting_that_contradicts_the_server(v2_env, monkeypatch):
