@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 from influx_compat._influxql import InfluxQLSyntaxError, Token, tokenize, unquote_ident
 
@@ -83,12 +83,17 @@ _DUPLICATE_SUFFIX = re.compile(r"_\d+$")
 class _Expr:
     """What a selected field computes: a function of an argument, or a field (``function`` None).
 
-    :ivar argument: a field name, a nested expression, or None for ``*``, a regex or arithmetic
+    :ivar argument: a field name, a nested expression, or None for ``*`` or a regex
+    :ivar operands: for arithmetic (``function`` ``"arithmetic"``): its operands, each an
+        expression, or ``int``/``float`` for a literal
+    :ivar divides: arithmetic with a ``/`` (a float in 1.x, even of integers)
     """
 
     function: Optional[str]
     argument: Any
     wildcard: bool = False
+    operands: Tuple[Any, ...] = ()
+    divides: bool = False
 
 
 @dataclass(frozen=True)
@@ -242,14 +247,27 @@ def _field(toks: List[Token]) -> Tuple[str, _Expr]:
     if len(toks) >= 3 and toks[-2].upper == "AS":
         alias, toks = unquote_ident(toks[-1].text), toks[:-2]
     expr = _expr(toks)
-    name = alias or (expr.function if expr.function else str(expr.argument or ""))
-    return name, expr
+    return alias or _name(expr), expr
+
+
+def _name(expr: _Expr) -> str:
+    """1.x's column name of an unaliased field: the function, else the fields joined with '_'."""
+    if expr.function == "arithmetic":
+        return "_".join(_name(o) for o in expr.operands if isinstance(o, _Expr) and _name(o))
+    return expr.function or str(expr.argument or "")
 
 
 def _expr(toks: List[Token]) -> _Expr:
+    while len(toks) >= 2 and toks[0].text == "(" and _closing(toks, 0) == len(toks) - 1:
+        toks = toks[1:-1]
     if len(toks) == 1 and toks[0].kind in ("ident", "qident"):
         return _Expr(None, unquote_ident(toks[0].text))
-    if len(toks) >= 3 and toks[0].kind == "ident" and toks[1].text == "(" and toks[-1].text == ")":
+    if (
+        len(toks) >= 3
+        and toks[0].kind == "ident"
+        and toks[1].text == "("
+        and _closing(toks, 1) == len(toks) - 1
+    ):
         inner: List[Token] = []
         depth = 0
         for tok in toks[2:-1]:  # the first argument only
@@ -263,7 +281,53 @@ def _expr(toks: List[Token]) -> _Expr:
         wildcard = len(inner) == 1 and (inner[0].text == "*" or inner[0].kind == "regex")
         argument = None if wildcard else _expr(inner)
         return _Expr(toks[0].text.lower(), argument, wildcard)
-    return _Expr(None, None)
+    return _arithmetic(toks)
+
+
+def _closing(toks: List[Token], start: int) -> int:
+    """The index of the parenthesis closing the one at ``start``."""
+    depth = 0
+    for i in range(start, len(toks)):
+        if toks[i].text == "(":
+            depth += 1
+        elif toks[i].text == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _arithmetic(toks: List[Token]) -> _Expr:
+    """The operands of ``n * 2``, ``(a + b) / c``, ``-n``, ``mean(v) * 2`` in order."""
+    operands: List[Any] = []
+    divides = False
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        if tok.text == "(":
+            end = _closing(toks, i)
+            if end < 0:
+                break
+            inner = _expr(toks[i + 1 : end])
+            operands.extend(inner.operands if inner.function == "arithmetic" else (inner,))
+            divides = divides or inner.divides
+            i = end + 1
+            continue
+        if tok.kind == "ident" and i + 1 < len(toks) and toks[i + 1].text == "(":
+            end = _closing(toks, i + 1)
+            if end < 0:
+                break
+            operands.append(_expr(toks[i : end + 1]))
+            i = end + 1
+            continue
+        if tok.kind in ("ident", "qident"):
+            operands.append(_Expr(None, unquote_ident(tok.text)))
+        elif tok.kind == "number":
+            operands.append(float if "." in tok.text else int)
+        elif tok.text == "/":
+            divides = True
+        i += 1
+    return _Expr("arithmetic", None, operands=tuple(operands), divides=divides)
 
 
 def _count_fill(toks: List[Tuple[Token, int]]) -> bool:
@@ -289,40 +353,57 @@ class ColumnTypes:
     """
 
     def __init__(self, statement: SelectInto, field_types: Callable[[], Dict[str, str]]) -> None:
+        self.fields = statement.fields
         self.expressions = dict(statement.fields)
         self.wildcards = [(n, e) for n, e in statement.fields if e.wildcard and e.function]
         self._field_types = field_types
         self._source: Optional[Dict[str, str]] = None
-        self._columns: Dict[str, str] = {}
+        self._columns: Dict[Tuple[Tuple[str, ...], int], bool] = {}
 
     def _sources(self) -> Dict[str, str]:
         if self._source is None:
             self._source = self._field_types()
         return self._source
 
-    def integer(self, column: str) -> bool:
-        """Whether the whole numbers of a column are integers (else floats)."""
-        kind = self._columns.get(column)
-        if kind is None:
-            kind = self._columns[column] = self._resolve(column) or "float"
-        return kind == "integer"
+    def expression(self, columns: Tuple[str, ...], index: int) -> Optional[_Expr]:
+        """What the column at ``index`` computes.
 
-    def _resolve(self, column: str) -> Optional[str]:
+        By position when each column is one selected field (no ``*``, regex or
+        tag columns added by ``top()``/``bottom()``), else by name.
+        """
+        values = len(columns) - (1 if "time" in columns else 0)
+        if values == len(self.fields) and not self.wildcards and not any(e.wildcard for _, e in self.fields):
+            position = index - (1 if "time" in columns and columns.index("time") < index else 0)
+            return self.fields[position][1]
+        column = columns[index]
         for name in (column, _DUPLICATE_SUFFIX.sub("", column)):
             expr = self.expressions.get(name)
             if expr is not None and (expr.function or expr.argument):
-                return self._of(expr)
+                return expr
         for _, expr in self.wildcards:
             prefix = f"{expr.function}_"
             if column.startswith(prefix):
-                return self._of(_Expr(expr.function, _Expr(None, column[len(prefix) :])))
-        return self._sources().get(column)
+                return _Expr(expr.function, _Expr(None, column[len(prefix) :]))
+        return _Expr(None, column)
+
+    def integer(self, columns: Tuple[str, ...], index: int) -> bool:
+        """Whether the whole numbers of a column are integers (else floats)."""
+        key = (columns, index)
+        known = self._columns.get(key)
+        if known is None:
+            known = self._columns[key] = self._of(self.expression(columns, index)) == "integer"
+        return known
 
     def _of(self, expr: Any) -> Optional[str]:
+        if expr is int or expr is float:
+            return "integer" if expr is int else "float"
         if not isinstance(expr, _Expr):
             return None
         if expr.function is None:
             return self._sources().get(expr.argument) if isinstance(expr.argument, str) else None
+        if expr.function == "arithmetic":
+            kinds = {self._of(o) for o in expr.operands}
+            return "integer" if kinds == {"integer"} and not expr.divides else "float"
         if expr.function in _INTEGER_FUNCTIONS:
             return "integer"
         if expr.function in _FLOAT_FUNCTIONS:
@@ -336,7 +417,7 @@ def rows_to_points(
     """The points 1.x wrote for one series of the SELECT's answer (times in nanoseconds)."""
     measurement = statement.measurement or str(series.get("name", ""))
     tags = {k: v for k, v in (series.get("tags") or {}).items() if v not in (None, "")}
-    columns: List[str] = list(series.get("columns") or [])
+    columns: Tuple[str, ...] = tuple(series.get("columns") or ())
     try:
         time_index = columns.index("time")
     except ValueError:
@@ -351,7 +432,7 @@ def rows_to_points(
             if isinstance(value, int) and not isinstance(value, bool):
                 if column in counts and value == 0:
                     continue
-                if not types.integer(column):
+                if not types.integer(columns, i):
                     value = float(value)
             fields[column] = value
         if not fields:
@@ -364,13 +445,11 @@ def rows_to_points(
         yield point
 
 
-def _count_columns(columns: List[str], types: ColumnTypes) -> set[str]:
+def _count_columns(columns: Tuple[str, ...], types: ColumnTypes) -> Set[str]:
     found = set()
-    for column in columns:
-        expr = types.expressions.get(column) or types.expressions.get(_DUPLICATE_SUFFIX.sub("", column))
-        if expr is not None and expr.function == "count":
-            found.add(column)
-        elif any(column.startswith("count_") for _, e in types.wildcards if e.function == "count"):
+    for index, column in enumerate(columns):
+        expr = types.expression(columns, index)
+        if expr is not None and expr.function == "count" and column != "time":
             found.add(column)
     return found
 
