@@ -296,3 +296,29 @@ def test_through_the_proxy_influxdb_python_gets_1x_answers(old: Any, v2_server: 
     finally:
         behind.close()
         server.close()
+
+
+def test_a_v1_user_without_a_token_runs_select_into(v2_server: Any) -> None:
+    """Basic auth on 2.x's /query and /write only (no v2 API): the client still carries INTO out."""
+    admin = influx_compat.InfluxDBClient(
+        host=v2_server.host, port=v2_server.port, database="db", token=v2_server.token, org=v2_server.org
+    )
+    _fill(admin)
+    admin.create_user("backfill", "backfill-secret")
+    admin.grant_privilege("all", "db", "backfill")
+    user = influx_compat.InfluxDBClient(
+        host=v2_server.host,
+        port=v2_server.port,
+        database="db",
+        username="backfill",
+        password="backfill-secret",
+    )
+    answer = user.query("SELECT mean(v) INTO cpu_1m FROM cpu WHERE time < 200s GROUP BY time(1m), host")
+    assert answer.raw["series"][0]["values"] == [["1970-01-01T00:00:00Z", 3]]
+    got = list(user.query("SELECT * FROM cpu_1m GROUP BY host", epoch="s").get_points(tags={"host": "a"}))
+    assert got == [{"time": 0, "mean": 1.0}, {"time": 60, "mean": 3.75}]
+    assert not [
+        r
+        for r in v2_server.requests
+        if r.path.startswith("/api/v2/") and "Basic" in r.headers.get("Authorization", "")
+    ]
