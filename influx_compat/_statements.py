@@ -8,6 +8,11 @@ recognition of a statement (:func:`read_statement`, called by
 ``influx_compat._influxql.parse_statement``), and :func:`check_handlers`,
 which holds a handler table such as ``Management.handlers()`` to it.
 
+``SELECT ... INTO``, which 2.x and 3.x reject too, is not in the table: it
+stays a ``passthrough`` statement here, and the core recognises its INTO clause
+and carries it out itself (:mod:`influx_compat._select_into`), on every
+backend and even without a token.
+
 The readers work on a :class:`Cursor` over a statement's tokens, which the
 tokenizer in ``_influxql`` provides; this module imports nothing of it, so
 that ``_influxql`` can re-export what is defined here without an import cycle.
