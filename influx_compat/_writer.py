@@ -355,6 +355,7 @@ class _Serializer:
 
     def __init__(self, encode: Encode) -> None:
         self._encode = encode
+        self._closing = threading.Event()
         self._jobs: queue.SimpleQueue[Optional[Tuple[Any, int]]] = queue.SimpleQueue()
         self._results: queue.SimpleQueue[Tuple[Optional[Tuple[bytes, int]], Optional[BaseException]]] = (
             queue.SimpleQueue()
@@ -365,7 +366,7 @@ class _Serializer:
     def _run(self) -> None:
         while True:
             job = self._jobs.get()
-            if job is None:
+            if job is None or self._closing.is_set():  # a batch queued behind an error is not encoded
                 return
             try:
                 self._results.put((self._encode(*job), None))
@@ -386,6 +387,7 @@ class _Serializer:
 
     def close(self) -> None:
         """Stop the thread once the batch it may be encoding is done, and join it."""
+        self._closing.set()
         self._jobs.put(None)
         self._thread.join()
 
