@@ -47,8 +47,11 @@ from requests.adapters import HTTPAdapter
 from requests.auth import _basic_auth_str
 from requests.cookies import extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+from urllib3 import exceptions as u3
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
+from urllib3.util.timeout import Timeout as TimeoutSauce
 
 from influx_compat._config import TOKEN_HELP, Settings
 from influx_compat.exceptions import (
@@ -197,6 +200,7 @@ class Transport:
         self.observer: Optional[Callable[[requests.Response], None]] = None
         self.direct = direct
         self._urls: Dict[Tuple[str, Tuple[Tuple[str, Any], ...]], str] = {}
+        self._timeout = _timeout(timeout)
         self.status_retries = 3 if retries != 0 else 10
         scheme = settings.base_url.split("://", 1)[0]
         self._adapter = _SocketOptionsAdapter(
@@ -389,14 +393,16 @@ class Transport:
         if verify is None:
             verify = session.verify
         start = time.perf_counter()
-        response = adapter.send(
-            prepared,
-            stream=False,
-            timeout=self.timeout,
-            verify=verify,
-            cert=session.cert,
-            proxies=self.proxies,
-        )
+        response = None if self.proxies else self._urlopen(adapter, prepared, verify, session.cert)
+        if response is None:
+            response = adapter.send(
+                prepared,
+                stream=False,
+                timeout=self.timeout,
+                verify=verify,
+                cert=session.cert,
+                proxies=self.proxies,
+            )
         if "Set-Cookie" in response.headers:
             cast(Any, extract_cookies_to_jar)(session.cookies, prepared, response.raw)
         if response.is_redirect:
@@ -404,6 +410,52 @@ class Transport:
             return None  # the session follows redirects its own way
         response.elapsed = datetime.timedelta(seconds=time.perf_counter() - start)
         response.content  # noqa: B018 - read the answer now, as the session does when not streaming
+        return response
+
+    def _urlopen(
+        self, adapter: HTTPAdapter, prepared: requests.PreparedRequest, verify: Any, cert: Any
+    ) -> Optional[requests.Response]:
+        """Send to the adapter's own urllib3 pool, as ``adapter.send`` does; None to let it send.
+
+        The pool is the one the adapter picks for this server and these TLS
+        settings, the retries the adapter's, and urllib3's errors are raised
+        as the requests errors ``adapter.send`` raises for them.
+        """
+        pick = getattr(adapter, "get_connection_with_tls_context", None)
+        if pick is None:  # requests before 2.32.2
+            return None
+        url = str(prepared.url)
+        pool = pick(prepared, verify, None, cert)
+        cast(Any, adapter).cert_verify(pool, url, verify, cert)
+        try:
+            answer = pool.urlopen(
+                method=str(prepared.method),
+                url=prepared.path_url,
+                body=prepared.body,
+                headers=prepared.headers,
+                redirect=False,
+                assert_same_host=False,
+                preload_content=True,
+                decode_content=True,
+                retries=adapter.max_retries,
+                timeout=self._timeout,
+                chunked=False,
+            )
+        except Exception as exc:  # noqa: BLE001 - mapped as adapter.send maps it
+            raise _requests_error(exc, prepared) from exc
+        response = requests.Response()
+        response.status_code = answer.status
+        response.headers = CaseInsensitiveDict(answer.headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = answer
+        response.reason = answer.reason or ""
+        response.url = url
+        response.request = prepared
+        response.connection = adapter
+        response._content = answer.data
+        cast(Any, response)._content_consumed = True
+        if "Set-Cookie" in response.headers:
+            cast(Any, extract_cookies_to_jar)(response.cookies, prepared, answer)
         return response
 
     def _prepared_url(self, url: str, params: Mapping[str, Any]) -> str:
@@ -497,6 +549,45 @@ class Transport:
     def close(self) -> None:
         if isinstance(self.session, requests.Session):
             self.session.close()
+
+
+def _timeout(timeout: Any) -> TimeoutSauce:
+    """``timeout=`` as urllib3 takes it, the way ``HTTPAdapter.send`` turns it."""
+    if isinstance(timeout, tuple):
+        connect, read = timeout
+        return TimeoutSauce(connect=connect, read=read)
+    if isinstance(timeout, TimeoutSauce):
+        return timeout
+    return TimeoutSauce(connect=timeout, read=timeout)
+
+
+def _requests_error(exc: Exception, request: requests.PreparedRequest) -> Exception:
+    """The requests error ``HTTPAdapter.send`` raises for a urllib3 error (the same table)."""
+    rex = requests.exceptions
+    if isinstance(exc, (u3.ProtocolError, OSError)):
+        return rex.ConnectionError(exc, request=request)
+    if isinstance(exc, u3.MaxRetryError):
+        reason = exc.reason
+        if isinstance(reason, u3.ConnectTimeoutError) and not isinstance(reason, u3.NewConnectionError):
+            return rex.ConnectTimeout(exc, request=request)
+        if isinstance(reason, u3.ResponseError):
+            return rex.RetryError(exc, request=request)
+        if isinstance(reason, u3.ProxyError):
+            return rex.ProxyError(exc, request=request)
+        if isinstance(reason, u3.SSLError):
+            return rex.SSLError(exc, request=request)
+        return rex.ConnectionError(exc, request=request)
+    if isinstance(exc, u3.ClosedPoolError):
+        return rex.ConnectionError(exc, request=request)
+    if isinstance(exc, u3.ProxyError):
+        return rex.ProxyError(exc)
+    if isinstance(exc, u3.SSLError):
+        return rex.SSLError(exc, request=request)
+    if isinstance(exc, u3.ReadTimeoutError):
+        return rex.ReadTimeout(exc, request=request)
+    if isinstance(exc, u3.InvalidHeader):
+        return rex.InvalidHeader(exc, request=request)
+    return exc
 
 
 def _status_delay(response: requests.Response, attempt: int) -> float:

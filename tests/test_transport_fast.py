@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import gzip
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 import requests
 import requests_mock
+import urllib3
 
 from influx_compat._config import resolve_settings
 from influx_compat._transport import Auth, Transport
@@ -55,6 +57,8 @@ class Recorder:
                         }
                     )
                     status, headers = recorder.answers.pop(0) if recorder.answers else (204, {})
+                if "X-Delay" in headers:  # answer late (past the client's timeout)
+                    time.sleep(float(headers["X-Delay"]))
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -124,6 +128,31 @@ def test_a_write_goes_direct_and_sends_what_the_session_sends(recorder, direct_c
     same_request(direct, session)
     assert direct["target"] == "/api/v2/write?org=my+org&bucket=b%2F1&precision=ms"
     assert direct["headers"]["Authorization"] == "Token s3cret" and direct["headers"]["X-Mine"] == "1"
+    # Straight to the adapter's own urllib3 pool: no session, no adapter.send.
+    assert isinstance(response.raw, urllib3.HTTPResponse) and response.connection is t._adapter
+    assert len(t._adapter.poolmanager.pools) == 1  # the session's pool, shared
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_a_read_timeout_is_the_same_error_on_both_paths(recorder, direct):
+    recorder.answers = [(204, {"X-Delay": "1.5"})] * 2
+    t = transport(recorder.url, timeout=0.5, retries=1, direct=direct)
+    with pytest.raises(requests.exceptions.ConnectionError) as info:
+        write(t)
+    assert type(info.value) is requests.exceptions.ConnectionError  # what requests raises for it
+    assert "did not answer within the timeout (0.5s)" in str(info.value)
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_a_refused_connection_is_the_same_error_on_both_paths(direct):
+    from influx_compat.testing._engine import free_port
+
+    t = transport(f"http://127.0.0.1:{free_port()}", retries=1, direct=direct)
+    with pytest.raises(requests.exceptions.ConnectionError) as info:
+        write(t)
+    assert type(info.value) is requests.exceptions.ConnectionError
+    assert "could not reach the InfluxDB server at http://127.0.0.1:" in str(info.value)
+    assert "Connection refused" in str(info.value)
 
 
 def test_basic_credentials_and_gzip_are_the_same_on_the_direct_path(recorder, direct_calls):
