@@ -127,6 +127,8 @@ def classify(headers: Mapping[str, str]) -> Tuple[Optional[Flavour], str]:
         return Flavour.CORE, "a cluster-uuid header"
     if version.lower().startswith("influxqlbridged"):
         return Flavour.CLUSTERED, f"X-Influxdb-Version: {version}"
+    if version.startswith(("v1.", "1.")):
+        return None, ""  # InfluxDB 1.x sends X-Influxdb-Build: OSS too: no flavour the shim serves
     if lowered == "oss" or version.startswith(("v2.", "2.")):
         return Flavour.V2, f"X-Influxdb-Build: {build or '-'}, X-Influxdb-Version: {version or '-'}"
     return None, ""
