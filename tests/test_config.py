@@ -97,3 +97,38 @@ def test_bucket_map_forms():
     assert s.bucket_map == {("db1", None): "b1", ("db2", "rp2"): "b2", ("db3", "rp3"): "b3"}
     with pytest.raises(TypeError):
         resolve_settings(bucket_map={1: "x"}, env={})
+
+
+def test_base_url_source_names_the_setting_that_chose_the_server(tmp_path):
+    """Errors about an unreachable server quote it: each way of giving the URL says its own name."""
+    cfg = tmp_path / "configs"
+    cfg.write_text('[prod]\n  url = "http://cli:8086"\n  active = true\n')
+    home = {"HOME": "/nonexistent"}
+    cases = [
+        (resolve_settings(env=home), "influxdb-python's default host and port"),
+        (resolve_settings(host="db", env=home), "the host= and port= arguments"),
+        (resolve_settings(url="http://u:1", env=home), "the url= argument"),
+        (resolve_settings(env=dict(home, INFLUX_HOST="http://e:1")), "the environment variable INFLUX_HOST"),
+        (
+            resolve_settings(env=dict(home, INFLUXDB_V2_URL="http://e:2")),
+            "the environment variable INFLUXDB_V2_URL",
+        ),
+        (
+            resolve_settings(env={"INFLUX_CONFIGS_PATH": str(cfg)}),
+            f"the influx CLI config profile 'prod' in {cfg}",
+        ),
+    ]
+    assert [s.base_url_source for s, _ in cases] == [source for _, source in cases]
+    assert [s.base_url for s, _ in cases] == [
+        "http://localhost:8086",
+        "http://db:8086",
+        "http://u:1",
+        "http://e:1",
+        "http://e:2",
+        "http://cli:8086",
+    ]
+
+
+def test_org_source_names_the_setting_that_chose_the_org():
+    assert resolve_settings(org="a", env={}).org_source == "the org= argument"
+    assert resolve_settings(env={"INFLUX_ORG": "b"}).org_source == "the environment variable INFLUX_ORG"
