@@ -359,56 +359,36 @@ class Core:
         if not database:
             return {"error": "database name required"}
         policy = into.retention_policy if into.database else into.retention_policy or params.get("rp")
-        missing = self._missing_target(backend, into, database, params)
+        missing = self._missing_target(backend, into, database)
         if missing:
             return {"error": missing}
         size = int(params.get("chunk_size") or 0) or SELECT_INTO_CHUNK
         plain = {k: v for k, v in params.items() if k not in ("chunked", "chunk_size", "epoch")}
         read = dict(plain, chunked="true", chunk_size=size, epoch="ns")
-        failure: List[str] = []
-        written = [0]
 
-        def field_types() -> Dict[str, str]:
-            if into.from_clause is None:
+        def source_types() -> Dict[str, str]:  # asked for when a whole number needs its type
+            if not into.from_clause:
                 return {}
-            answer = backend.query(f"SHOW FIELD KEYS FROM {into.from_clause}", plain, "GET", False, 200)
-            found: Dict[str, str] = {}
-            for result in answer.get("results", []):
-                for series in result.get("series", []):
-                    for name, kind in series.get("values", []):
-                        # A field that is an integer in one measurement and a float in another: float.
-                        found[name] = "float" if found.get(name, kind) != kind else kind
-            return found
+            shown = backend.query(f"SHOW FIELD KEYS FROM {into.from_clause}", plain, "GET", False, 200)
+            return _select_into.field_types(shown)
 
-        types = _select_into.ColumnTypes(into, field_types)
-
-        def points() -> Any:
-            for chunk in backend.query(into.select, read, method, True, expected):
-                if isinstance(chunk.get("error"), str):
-                    failure.append(chunk["error"])
-                    return
-                for result in chunk.get("results", []):
-                    if isinstance(result.get("error"), str):
-                        failure.append(result["error"])
-                        return
-                    for series in result.get("series", []):
-                        for point in _select_into.rows_to_points(series, into, types):
-                            written[0] += 1
-                            yield point
-
+        types = _select_into.ColumnTypes(into, source_types)
+        outcome = _select_into.Outcome()
+        chunks = backend.query(into.select, read, method, True, expected)
+        points = _select_into.points_of(chunks, into, types, outcome)
         try:
-            _writer.write_points(self.send_batch, points(), "n", database, policy, batch_size=size)
+            _writer.write_points(self.send_batch, points, "n", database, policy, batch_size=size)
         except DatabaseNotFoundError:
             return {"error": f"database not found: {database}"}
-        if failure:
-            parsed = _PARSE_FAILURE.match(failure[0])
-            if parsed:  # 1.x: a 400; its position would point into the text without INTO, so none
-                raise parse_error(_POSITION.sub("", parsed.group(1)))
-            return {"error": failure[0]}
-        return _select_into.written_result(written[0], params.get("epoch"))
+        parsed = _PARSE_FAILURE.match(outcome.error or "")
+        if parsed:  # 1.x: a 400; its position would point into the text without INTO, so none
+            raise parse_error(_POSITION.sub("", parsed.group(1)))
+        if outcome.error is not None:
+            return {"error": outcome.error}
+        return _select_into.written_result(outcome.written, params.get("epoch"))
 
     def _missing_target(
-        self, backend: Backend, into: _select_into.SelectInto, database: str, params: Dict[str, Any]
+        self, backend: Backend, into: _select_into.SelectInto, database: str
     ) -> Optional[str]:
         """1.x's error for an INTO naming a database or policy that does not exist (3.x would create it)."""
         if into.database is None and into.retention_policy is None:

@@ -30,11 +30,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from influx_compat._influxql import InfluxQLSyntaxError, Token, tokenize, unquote_ident
 
-__all__ = ["SelectInto", "parse_into", "ColumnTypes", "rows_to_points", "written_result"]
+__all__ = [
+    "SelectInto",
+    "parse_into",
+    "ColumnTypes",
+    "Outcome",
+    "field_types",
+    "points_of",
+    "rows_to_points",
+    "written_result",
+]
 
 # Words that end the FROM clause of a SELECT.
 _AFTER_FROM = frozenset(
@@ -452,6 +461,40 @@ def _count_columns(columns: Tuple[str, ...], types: ColumnTypes) -> Set[str]:
         if expr is not None and expr.function == "count" and column != "time":
             found.add(column)
     return found
+
+
+def field_types(answer: Dict[str, Any]) -> Dict[str, str]:
+    """``{field: type}`` of a ``SHOW FIELD KEYS`` answer; a field both integer and float reads float."""
+    found: Dict[str, str] = {}
+    for result in answer.get("results", []):
+        for series in result.get("series", []):
+            for name, kind in series.get("values", []):
+                found[name] = "float" if found.get(name, kind) != kind else kind
+    return found
+
+
+@dataclass
+class Outcome:
+    """What :func:`points_of` did: points handed out, and the SELECT's error if it failed."""
+
+    written: int = 0
+    error: Optional[str] = None
+
+
+def points_of(
+    chunks: Iterable[Dict[str, Any]], statement: SelectInto, types: ColumnTypes, outcome: Outcome
+) -> Iterator[Dict[str, Any]]:
+    """The points of a chunked answer, chunk by chunk; an error ends them and is kept in ``outcome``."""
+    for chunk in chunks:
+        results = [chunk] if isinstance(chunk.get("error"), str) else chunk.get("results", [])
+        for result in results:
+            if isinstance(result.get("error"), str):
+                outcome.error = result["error"]
+                return
+            for series in result.get("series", []):
+                for point in rows_to_points(series, statement, types):
+                    outcome.written += 1
+                    yield point
 
 
 def written_result(written: int, epoch: Optional[str]) -> Dict[str, Any]:
