@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import List, Optional
 
-__all__ = ["check_body", "MAX_KEY_LENGTH"]
+__all__ = ["check_body", "check_line", "sections", "split_unescaped", "MAX_KEY_LENGTH"]
 
 MAX_KEY_LENGTH = 65535
 _INT_RE = re.compile(r"^[+-]?\d+i$")
@@ -22,7 +22,7 @@ _MIN_NS = -9223372036854775806
 _MAX_NS = 9223372036854775806
 
 
-def _split_unescaped(text: str, sep: str) -> List[str]:
+def split_unescaped(text: str, sep: str) -> List[str]:
     """Split at ``sep`` characters not escaped by a backslash (outside quotes)."""
     parts, current, i, quoted = [], [], 0, False
     while i < len(text):
@@ -43,7 +43,7 @@ def _split_unescaped(text: str, sep: str) -> List[str]:
     return parts
 
 
-def _sections(line: str) -> Optional[List[str]]:
+def sections(line: str) -> Optional[List[str]]:
     """(series key, fields, [timestamp]) split at unescaped spaces; quotes only count in fields."""
     i, n = 0, len(line)
     while i < n and line[i] != " ":
@@ -74,29 +74,29 @@ def _sections(line: str) -> Optional[List[str]]:
 
 def check_line(line: str, precision_factor: int = 1) -> Optional[str]:
     """The reason 2.x would refuse this line, or None when it parses."""
-    sections = _sections(line)
-    if sections is None:
+    secs = sections(line)
+    if secs is None:
         return "unbalanced quotes"
-    key = sections[0]
+    key = secs[0]
     if not key or key.startswith(","):
         return "missing measurement"
     if len(key) > MAX_KEY_LENGTH:
         return f"max key length exceeded: {len(key)} > {MAX_KEY_LENGTH}"
-    parts = _split_unescaped(key, ",")
+    parts = split_unescaped(key, ",")
     for tag in parts[1:]:
-        pieces = _split_unescaped(tag, "=")
+        pieces = split_unescaped(tag, "=")
         if len(pieces) != 2:
             return "missing tag value"
         if not pieces[0]:
             return "missing tag key"
         if not pieces[1]:
             return "missing tag value"
-    if len(sections) < 2 or not sections[1]:
+    if len(secs) < 2 or not secs[1]:
         return "missing fields"
-    for field in _split_unescaped(sections[1], ","):
+    for field in split_unescaped(secs[1], ","):
         if "=" not in field.replace("\\=", ""):
             return "missing fields"
-        pieces = _split_unescaped(field, "=")
+        pieces = split_unescaped(field, "=")
         name, value = pieces[0], "=".join(pieces[1:])
         if not name:
             return "missing field key"
@@ -130,8 +130,8 @@ def check_line(line: str, precision_factor: int = 1) -> Optional[str]:
             return "invalid field format"
         if value.lower() in ("nan", "inf", "+inf", "-inf"):
             return "invalid number"
-    if len(sections) == 3:
-        stamp = sections[2]
+    if len(secs) == 3:
+        stamp = secs[2]
         if not re.match(r"^-?\d+$", stamp):
             return "bad timestamp"
         ns = int(stamp) * precision_factor

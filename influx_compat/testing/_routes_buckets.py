@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
+from influx_compat.testing._engine import Engine
 from influx_compat.testing._http import Request, Response, Route, json_response
 from influx_compat.testing._routes_common import Resource, V2Context
 from influx_compat.testing._routes_dbrps import remove_dbrp
 from influx_compat.testing._state import ApiError, allowed, engine_db, new_id, now
 
-__all__ = ["BucketRoutes", "bucket_json", "create_bucket", "drop_bucket"]
+__all__ = ["BucketRoutes", "bucket_json", "create_bucket", "create_engine_database", "drop_bucket"]
 
 
 def bucket_json(bucket: Dict[str, Any]) -> Dict[str, Any]:
@@ -59,13 +60,18 @@ def create_bucket(
     }
     if rp:
         bucket["rp"] = rp
-    duration = f"{every}s" if every else "INF"
-    ctx.engine.execute(
-        f'CREATE DATABASE "{engine_db(bucket["id"])}" WITH DURATION {duration} '
-        f'REPLICATION 1 SHARD DURATION {shard}s NAME "autogen"'
-    )
+    create_engine_database(ctx.engine, bucket)
     ctx.state.buckets[bucket["id"]] = bucket
     return bucket
+
+
+def create_engine_database(engine: Engine, bucket: Dict[str, Any]) -> None:
+    """The bucket's engine database, with its retention and shard duration."""
+    duration = f"{bucket['_every']}s" if bucket["_every"] else "INF"
+    engine.execute(
+        f'CREATE DATABASE "{engine_db(bucket["id"])}" WITH DURATION {duration} '
+        f'REPLICATION 1 SHARD DURATION {bucket["_shard"]}s NAME "autogen"'
+    )
 
 
 def drop_bucket(ctx: V2Context, bucket: Dict[str, Any]) -> None:

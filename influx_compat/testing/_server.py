@@ -10,6 +10,7 @@ import base64
 import re
 import struct
 import threading
+import time
 from typing import Any, Dict, List, Tuple
 
 from influx_compat.testing import _influxql_engine as iql
@@ -17,6 +18,7 @@ from influx_compat.testing._engine import Engine
 from influx_compat.testing._http import Request, RequestRecord, Response, Route, error_response, json_response
 from influx_compat.testing._lineproto import check_body
 from influx_compat.testing._msgpack import Ext, packb
+from influx_compat.testing._partial_writes import BARE_CONFLICT, PER_POINT_FIELDS, write_in_order
 from influx_compat.testing._rfc3339 import parse_rfc3339
 from influx_compat.testing._routes_common import V2Context, v2_auth
 from influx_compat.testing._routes_v2 import v2_routes
@@ -179,18 +181,33 @@ class App:
         if problem:
             raise ApiError("invalid", problem)
         engine_precision = {"ns": "n", "us": "u", "ms": "ms", "s": "s"}[precision]
-        resp = self.engine.write(body, engine_db(bucket["id"]), engine_precision)
-        if resp.status_code == 204:
+        db = engine_db(bucket["id"])
+        status, message = self._engine_write(body, db, engine_precision)
+        if status == 204:
             return Response(204)
-        try:
-            message = resp.json().get("error", resp.text)
-        except ValueError:
-            message = resp.text
+        if message == BARE_CONFLICT and self.vtuple >= PER_POINT_FIELDS:
+            # 2.7.12+: the later points with the field's other type dropped, the rest stored (see the module)
+            dropped, reason = write_in_order(
+                lambda part: self._engine_write(part, db, engine_precision), text, time.time_ns() // factor
+            )
+            if not dropped:
+                return Response(204)
+            message = f"partial write: {reason} dropped={dropped}"
         if "partial write" in message:
             raise ApiError("unprocessable entity", f"failure writing points to database: {message}")
-        if resp.status_code == 400 and "unable to parse" in message:
+        if status == 400 and "unable to parse" in message:
             raise ApiError("invalid", message)
         raise ApiError("internal error", f"unexpected error writing points to database: {message}")
+
+    def _engine_write(self, body: bytes, db: str, precision: str) -> Tuple[int, str]:
+        """The engine's status and error message (empty on 204) for a write."""
+        resp = self.engine.write(body, db, precision)
+        if resp.status_code == 204:
+            return 204, ""
+        try:
+            return resp.status_code, str(resp.json().get("error", resp.text))
+        except ValueError:
+            return resp.status_code, resp.text
 
     # -- /query ---------------------------------------------------------------------
 

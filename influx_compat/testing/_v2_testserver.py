@@ -6,9 +6,10 @@ import secrets
 from typing import Any, Dict, List, Optional
 
 from influx_compat.testing._lifecycle import ServedEngine
+from influx_compat.testing._routes_buckets import create_engine_database
 from influx_compat.testing._routes_setup import onboard
 from influx_compat.testing._server import App
-from influx_compat.testing._state import version_tuple
+from influx_compat.testing._state import engine_db, version_tuple
 
 __all__ = ["V2TestServer"]
 
@@ -105,7 +106,10 @@ class V2TestServer(ServedEngine):
             for name, store in self._stores().items():
                 for key in [k for k in store if k not in self._baseline[name]]:
                     del store[key]
+            # A new engine database, not DROP SERIES: the shards would keep the field types of the
+            # points dropped, and the next test's writes would conflict with them.
             setup_bucket = state.buckets[self.bucket_id]
-            self.engine.execute("DROP SERIES FROM /.*/", f"b_{setup_bucket['id']}")
+            self.engine.execute(f'DROP DATABASE "{engine_db(setup_bucket["id"])}"')
+            create_engine_database(self.engine, setup_bucket)
         with self.app.records_lock:
             self.app.records.clear()
