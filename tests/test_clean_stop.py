@@ -310,3 +310,21 @@ def test_library_user_exiting_without_stop_cleans_up_at_exit() -> None:
         assert not _running(pid) and not os.path.exists(root)
     finally:
         child.close()
+
+
+def test_engine_dying_at_start_is_reported_with_its_log_and_leaves_nothing(
+    tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from influx_compat.testing import V2TestServer
+
+    fake = os.path.join(os.fspath(tmp_path), "influxd")
+    with open(fake, "w", encoding="utf-8") as fh:
+        fh.write("#!/bin/sh\necho 'run: open server: bad config'\nexit 1\n")
+    os.chmod(fake, 0o755)
+    monkeypatch.setenv("INFLUXD_PATH", fake)
+    server = V2TestServer()
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="run: open server: bad config"):
+        server.start()
+    assert time.monotonic() - started < 20  # the engine's exit is seen at once, not after the timeout
+    assert server.engine.root is None and server.engine.process is None

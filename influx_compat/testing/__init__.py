@@ -17,6 +17,12 @@ Pytest users add ``pytest_plugins = ["influx_compat.testing.pytest_plugin"]``
 for the fixtures ``v2_server_session``, ``v2_server``, ``v2_env`` and their
 ``v3_*`` counterparts; ``python -m influx_compat.testing [--flavour ...]``
 serves one until Ctrl-C.
+
+However a server ends (``stop()``, the ``with`` block, interpreter exit, its
+Python killed by any signal, ``kill -9`` included), its engine stops and its
+temporary files go: the engine runs under a small keeper process that cleans up
+when the pipe from the server's Python closes.  The library installs no signal
+handler; the CLI handles SIGTERM, SIGINT and SIGHUP and stops with its parent.
 """
 
 from __future__ import annotations

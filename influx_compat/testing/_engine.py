@@ -203,8 +203,9 @@ class Engine:
                 )
             self.pid, self._kept = self.process.pid, False
             return
+        # unbuffered: a line read must not pull the next one into a buffer select() cannot see
         self.process = subprocess.Popen(
-            keeper, stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True
+            keeper, stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True, bufsize=0
         )
         self._kept = True
         assert self.process.stdout is not None
