@@ -135,13 +135,27 @@ def line_batches(chunks: Iterable[bytes], lines: int, max_bytes: int) -> Iterato
 
 
 def _cut(pending: bytearray, lines: int, max_bytes: int) -> int:
-    """Where the next batch ends: after the ``lines``-th newline, or the last one before ``max_bytes``."""
-    end = -1
-    for _ in range(lines):
-        found = pending.find(b"\n", end + 1)
-        if found < 0 or (found >= max_bytes and end >= 0):
-            break
-        end = found
+    """Where the next batch ends: after the ``lines``-th newline, or the last one before ``max_bytes``.
+
+    Newlines are counted by ``bytes.count`` from a guess made with the mean
+    line length, then the few between the guess and the cut are stepped over.
+    """
+    limit = min(len(pending), max_bytes)
+    found = pending.count(b"\n", 0, limit)
+    if found == 0:  # one line longer than max_bytes: a batch of its own
+        return pending.find(b"\n") + 1
+    if found <= lines:
+        return pending.rfind(b"\n", 0, limit) + 1
+    guess = max(1, limit * lines // found)
+    before = pending.count(b"\n", 0, guess)
+    if before < lines:
+        end = guess - 1
+        for _ in range(lines - before):
+            end = pending.find(b"\n", end + 1)
+    else:
+        end = guess
+        for _ in range(before - lines + 1):
+            end = pending.rfind(b"\n", 0, end)
     return end + 1
 
 

@@ -22,7 +22,7 @@ import logging
 import re
 import time
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, quote_plus
 
 __all__ = ["ACCESS_LOGGER", "REDACTED", "access_line", "redact_query", "redact_statement", "LoggedBody"]
 
@@ -50,7 +50,7 @@ def redact_query(query_string: str) -> str:
             value = REDACTED
         elif key == "q":
             value = redact_statement(value)
-        parts.append(f"{quote(key, safe='')}={quote(value, safe='[]')}")
+        parts.append(f"{quote_plus(key)}={quote_plus(value, safe='[]')}")
     return "&".join(parts)
 
 

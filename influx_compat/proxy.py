@@ -65,7 +65,7 @@ from influx_compat.exceptions import (
     WriteProgress,
 )
 
-__all__ = ["ProxyApp", "Limits", "ProxyConfigError", "serve", "main", "startup_line"]
+__all__ = ["ProxyApp", "Limits", "ProxyConfigError", "build", "serve", "main", "startup_line"]
 
 log = logging.getLogger("influx_compat.proxy")
 
@@ -663,9 +663,14 @@ def build(
             app.upstream,
             type(exc).__name__,
         )
+    sockets: Dict[int, Any] = {}
     try:
-        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="influx_compat")
+        server = waitress.create_server(
+            app, map=sockets, host=host, port=port, threads=threads, ident="influx_compat"
+        )
     except OSError as exc:
+        for leftover in list(sockets.values()):  # waitress leaves its socket open when the bind fails
+            leftover.close()
         raise ProxyConfigError(
             f"influx_compat proxy: cannot listen on {listen}: {exc.strerror or exc}"
         ) from None
@@ -710,7 +715,7 @@ def serve(
         )
     except ProxyConfigError as exc:
         raise SystemExit(str(exc)) from None
-    log.info("%s", line)
+    print(line, file=sys.stderr, flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
