@@ -37,13 +37,14 @@ def proxy(v2_server):
         app = ProxyApp(**kwargs)
         server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
         threading.Thread(target=server.run, daemon=True).start()
-        started.append(server)
+        started.append((server, app))
         return f"http://127.0.0.1:{server.effective_port}"
 
     started = []
     yield start
-    for server in started:
+    for server, app in started:
         _close(server)
+        app.core.transport.close()
 
 
 def _close(server):
@@ -468,7 +469,10 @@ def test_many_1x_clients_at_once_lose_nothing(proxy):
     statuses = []
 
     def thread_writer(tag):
-        session = requests.Session()
+        with requests.Session() as session:
+            _thread_writes(session, tag)
+
+    def _thread_writes(session, tag):
         for b in range(batches):
             body = "".join(
                 f"load,writer={tag} v={b * size + i} {1600000000 + b * size + i}\n" for i in range(size)
