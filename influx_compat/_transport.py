@@ -359,7 +359,7 @@ class Transport:
             if any(name in environ for name in _PROXY_ENV):
                 return None
         adapter = session.get_adapter(url)
-        if adapter is not self._adapter or type(adapter).send is not _ADAPTER_SEND:
+        if adapter is not self._adapter or type(adapter).send is not _ADAPTER_SEND or "send" in vars(adapter):
             return None
         return adapter
 

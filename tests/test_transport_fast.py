@@ -218,6 +218,20 @@ def test_a_patched_session_gets_every_request(direct_calls):
     assert not direct_calls
 
 
+def test_a_patched_adapter_gets_every_request(recorder, direct_calls):
+    t = transport(recorder.url)
+    sent: List[str] = []
+    original = t._adapter.send
+
+    def send(request: Any, **kwargs: Any) -> Any:
+        sent.append(request.url)
+        return original(request, **kwargs)
+
+    t._adapter.send = send  # type: ignore[method-assign]
+    write(t)
+    assert len(sent) == 1 and not direct_calls
+
+
 def test_proxies_from_the_environment_send_writes_through_the_session(recorder, direct_calls, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # bypassed by NO_PROXY: the write still lands
