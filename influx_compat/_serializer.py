@@ -453,6 +453,8 @@ def _compile_runner(schema: Tuple[Any, ...], static: Optional[Dict[Any, Any]]) -
     if tag_keys:
         line("t = p['tags']")
         line(f"if len(t) != {len(tag_keys)}: return p")
+    else:
+        line("if p.get('tags'): return p")
     keys = set(tag_keys) | set(static or ())
     for n, key in enumerate(sorted(keys)):
         ekey = _esc(key)

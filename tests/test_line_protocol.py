@@ -281,6 +281,13 @@ RUNS = [
             [("a", "x", 1), ("a", "x", 1.5), ("b", "x", 1), ("a", "y", "s"), ("a", "x", False)] * 5
         )
     ],
+    # a point with tags after points without (and the other way round), the same fields
+    [{"measurement": "m", "fields": {"a": 1.0}, "time": 0}] * 3
+    + [{"measurement": "m", "tags": {"r": "eu"}, "fields": {"a": 2.0}, "time": 0}] * 3
+    + [
+        {"measurement": "m", "fields": {"a": 1.0}, "time": 0},
+        {"measurement": "m", "tags": {}, "fields": {"a": 1.0}},
+    ],
     # extra keys, missing tags, points that are Mappings of other kinds
     [{"measurement": "m", "fields": {"v": i}, "other": 1} for i in range(3)]
     + [
