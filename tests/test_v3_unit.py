@@ -271,7 +271,6 @@ def test_create_retention_policy_is_a_database_with_a_retention_period(mock):
             "processing engine",
         ),
         (lambda c: c.delete_series(measurement="m"), "drop_measurement"),
-        (lambda c: c.query('SELECT * INTO "other" FROM "m"'), "write_points"),
     ],
 )
 def test_what_3x_cannot_do_raises_and_names_the_alternative(mock, call, words):

@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Tuple
 
 from influx_compat.testing._http import Request, Response, Route, json_response
 from influx_compat.testing._routes_common import Resource
+from influx_compat.testing._routes_users import check_password
 from influx_compat.testing._state import ApiError, new_id, now
 
 __all__ = ["AuthorizationRoutes"]
@@ -159,7 +160,9 @@ class AuthorizationRoutes(Resource):
     def legacy_password(self, req: Request) -> Response:
         self.auth(req)
         body = req.json() or {}
+        password = str(body.get("password", ""))
         with self.state.lock:
             target = self._one_auth(req, self.state.legacy)
-            target["password"] = str(body.get("password", ""))
+            check_password(self.ctx.vtuple, password)
+            target["password"] = password
         return Response(204)

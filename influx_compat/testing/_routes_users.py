@@ -84,10 +84,18 @@ class UserRoutes(Resource):
         self.auth(req)
         body = req.json() or {}
         password = str(body.get("password", ""))
-        if self.ctx.vtuple >= (2, 7, 6):
-            if not 8 <= len(password) <= 72:
-                raise ApiError("invalid", "passwords must be between 8 and 72 characters long")
-        elif len(password) < 8:
-            raise ApiError("invalid", "passwords must be at least 8 characters long")
+        check_password(self.ctx.vtuple, password)
         self._user(req)["password"] = password
         return Response(204)
+
+
+def check_password(version: Tuple[int, ...], password: str) -> None:
+    """2.x's password rule, for users and v1 authorizations alike (kit/platform/errors/error_user.go
+    MinPasswordLen/MaxPasswordLen, from 2.7.6; v1/authorization/service_password.go SetPassword):
+    Go counts bytes."""
+    size = len(password.encode("utf-8"))
+    if version >= (2, 7, 6):
+        if not 8 <= size <= 72:
+            raise ApiError("invalid", "passwords must be between 8 and 72 characters long")
+    elif size < 8:
+        raise ApiError("invalid", "passwords must be at least 8 characters long")
