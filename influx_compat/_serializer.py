@@ -341,11 +341,16 @@ def serialize_points(
         raise
     except AttributeError:
         index = start_index + len(lines)
-        raise InvalidPointError(f"point {index} is not a dict: {_short(point)}") from None
+        error = InvalidPointError(f"point {index} is not a dict: {_short(point)}")
+        error.point_index = index  # type: ignore[attr-defined]
+        raise error from None
     finally:
         STATS["points"] += len(lines)
         STATS["general"] += general
-    return "\n".join(lines) + "\n"
+    if not lines:
+        return "\n"
+    append("")  # the last newline, without a copy of the whole text
+    return "\n".join(lines)
 
 
 def _all_str(key: Any) -> bool:
@@ -437,12 +442,8 @@ def _compile_runner(schema: Tuple[Any, ...], static: Optional[Dict[Any, Any]]) -
     ename = _esc(name)
     if not ename or not all(_esc(k) for k in field_keys):
         return None
-    src = [
-        "def run(first, rest, append):",
-        "    p = first",
-        "    try:",
-        "        for p in chain((first,), rest):",
-    ]
+    # The try is inside the loop: an error raised by the input itself (a generator) is not a point's.
+    src = ["def run(first, rest, append):", "    for p in chain((first,), rest):", "        try:"]
     body: List[str] = []
 
     def line(text: str) -> None:
@@ -509,7 +510,7 @@ def _compile_runner(schema: Tuple[Any, ...], static: Optional[Dict[Any, Any]]) -
         line(f"if not -{limit} <= ts <= {limit}: return p")
         line(f"append(f{text + ' {' + scaled + '}'!r})")
     src += body
-    src += ["    except Exception:", "        return p", "    return DONE"]
+    src += ["        except Exception:", "            return p", "    return DONE"]
     names: Dict[str, Any] = {
         "chain": itertools.chain,
         "E": _escape_cache,
@@ -666,7 +667,9 @@ def _point_error(index: Optional[int], measurement: Any, problem: str) -> Invali
     where = f"point {index}" if index is not None else "point"
     if measurement not in (None, ""):
         where += f" (measurement {measurement!r})"
-    return InvalidPointError(f"{where} {problem}")
+    error = InvalidPointError(f"{where} {problem}")
+    error.point_index = index  # type: ignore[attr-defined]  # read by the write pipeline's progress
+    return error
 
 
 # -- line-protocol text ---------------------------------------------------------------

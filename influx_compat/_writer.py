@@ -10,10 +10,10 @@ Every write reaches the server through here (``write_points``, ``write``,
    point raises before the batch that holds it is sent;
 4. sending: a :data:`Send` function of the server's backend; a batch
    answered 413 is split in halves, down to single lines;
-5. pipelining: while batch k is on the wire, one background thread serializes
-   batch k+1 (:func:`write_batches`); the input is still read in the caller's
-   thread, at most one batch ahead, and every batch is sent from the caller's
-   thread, in order, one at a time;
+5. pipelining: while one background thread sends batch k, the caller's
+   thread serializes batch k+1 (:func:`write_batches`), reading the input as
+   it goes (at most one batch ahead, a generator's points never held a batch
+   at a time); batches are sent in order, one at a time;
 6. progress: an error raised here carries a :class:`~influx_compat.exceptions.Progress`
    saying how many points were stored before it.
 """
@@ -124,7 +124,7 @@ def wire_precision(precision: Optional[str]) -> Tuple[str, int]:
 
 
 def encode_json(
-    points: List[Any],
+    points: Iterable[Any],
     precision: Optional[str],
     tags: Optional[Dict[str, Any]] = None,
     measurement: Optional[str] = None,
@@ -222,10 +222,13 @@ def write_points(
         else (points if isinstance(points, list) else list(points),)
     )
 
-    def encode(batch: List[Any], start: int) -> Tuple[bytes, int]:
+    def encode(batch: Any, start: int) -> Tuple[bytes, int]:
         if protocol == "json":
-            return encode_json(batch, time_precision, tags, measurement, start_index=start), len(batch)
-        return encode_lines(batch, time_precision), len(batch)
+            body = encode_json(batch, time_precision, tags, measurement, start_index=start)
+            # one line a point (newlines inside values are escaped): a lazy batch is counted here
+            return body, len(batch) if isinstance(batch, list) else body.count(b"\n")
+        lines = batch if isinstance(batch, list) else list(batch)
+        return encode_lines(lines, time_precision), len(lines)
 
     write_batches(send, batches, encode, target)
 
@@ -246,60 +249,68 @@ def write_batches(
 ) -> None:
     """Serialize and send batches in order, serializing batch k+1 while batch k is on the wire.
 
-    ``batches`` is read in the caller's thread, one batch at a time and at
-    most one batch ahead of the batch being sent, so a generator stays lazy
-    and never runs on another thread.  Every batch is sent from the caller's
-    thread, one at a time, after the one before it was acknowledged.  From the
-    second batch on, ``encode`` runs on one background thread (started only
-    when there is a second batch, joined before this returns or raises).
+    The caller's thread reads and serializes every batch (``batches`` may be
+    lazy: a generator's points are read only as they are serialized, at most
+    one batch ahead of the batch on the wire, and never on another thread).
+    One background thread sends: batch k while batch k+1 is serialized, one
+    request at a time, in order, each after the one before it was
+    acknowledged.  It starts only when there is a second batch and is joined
+    before this returns or raises.
 
     Errors are raised as without the pipeline: a bad point in batch k+1
     (:class:`InvalidPointError` from ``encode``) and an error while reading
-    batch k+1 from ``batches`` are raised after batch k was stored, and
-    nothing after a failed batch is sent.
+    batch k+1 are raised after batch k was stored (an error of batch k itself
+    wins), and nothing after a failed batch is sent.
 
     :param encode: batch -> line protocol (:data:`Encode`); a batch it returns
         None for is skipped, but counted in ``batch_index``
-    :param pipelined: False to serialize every batch in the caller's thread
-        (when serializing costs nothing worth a thread)
+    :param pipelined: False to send every batch from the caller's thread
     :raises InvalidBatchError: a bad point (nothing of its batch was sent)
     """
     iterator = iter(batches)
     index = written = 0
-    batch, failure = _take(iterator)
-    if failure is not None:
-        raise _unreadable(failure, index, written)
-    if batch is _END:
-        return
-    encoded = _encoded(encode, batch, index, written)
-    serializer: Optional[_Serializer] = None
+    sender: Optional[_Sender] = None
+
+    def settle() -> None:
+        """Wait for the batch on the wire; its points count as written once it is stored."""
+        nonlocal written
+        if sender is not None:
+            written += sender.wait()
+
     try:
+        batch, failure = _take(iterator)
         while True:
-            # Batch k+1 is read here, in the caller's thread, before batch k is sent: at most one ahead.
-            upcoming, failure = _take(iterator)
-            in_batch = encoded[1] if encoded is not None else 0
-            if upcoming is not _END and pipelined:
-                if serializer is None:
-                    serializer = _Serializer(encode)
-                serializer.submit(upcoming, written + in_batch)
-            if encoded is not None:
-                _send_batch(send, encoded[0], target, index, written, in_batch)
-            written += in_batch
-            index += 1
             if failure is not None:  # raised where it would have been without the look-ahead
+                settle()
                 raise _unreadable(failure, index, written)
-            if upcoming is _END:
-                return
-            if serializer is not None:
-                try:
-                    encoded = serializer.result()
-                except InvalidPointError as exc:
-                    raise _refused(exc, upcoming, index, written) from None
-            else:
-                encoded = _encoded(encode, upcoming, index, written)
+            if batch is _END:
+                break
+            before = written + (sender.in_flight if sender is not None else 0)
+            try:
+                encoded = encode(batch, before)
+            except InvalidPointError as exc:
+                settle()
+                raise _refused(exc, batch, index, written) from None
+            except Exception:  # the input failed while it was read: after the batch before it
+                settle()
+                raise
+            upcoming, failure = _take(iterator)  # lazy batches: reads the next one's first point only
+            if encoded is not None and encoded[1]:
+                body, count = encoded
+                if sender is None and (upcoming is _END or not pipelined):
+                    _send_batch(send, body, target, index, written, count)
+                    written += count
+                else:
+                    if sender is None:
+                        sender = _Sender(send, target)
+                    settle()
+                    sender.submit(body, index, written, count)
+            index += 1
+            batch = upcoming
+        settle()
     finally:
-        if serializer is not None:
-            serializer.close()
+        if sender is not None:
+            sender.close()
 
 
 _END: Any = object()  # the end of the batches
@@ -326,68 +337,73 @@ def _unreadable(exc: Exception, index: int, written: int) -> Exception:
     return exc
 
 
-def _encoded(encode: Encode, batch: Any, index: int, written: int) -> Optional[Tuple[bytes, int]]:
-    try:
-        return encode(batch, written)
-    except InvalidPointError as exc:
-        raise _refused(exc, batch, index, written) from None
-
-
 def _refused(exc: InvalidPointError, batch: Any, index: int, written: int) -> InvalidBatchError:
-    """A bad point in batch ``index``: nothing of it was sent, the ``written`` points before were stored."""
+    """A bad point in batch ``index``: nothing of it was sent, the ``written`` points before were stored.
+
+    A lazy batch was read up to its bad point: that many points are its size.
+    """
     if isinstance(exc, InvalidBatchError):
         return exc
-    size = len(batch)
+    if hasattr(batch, "__len__"):
+        size = len(batch)
+    else:
+        bad = getattr(exc, "point_index", None)
+        size = bad - written + 1 if isinstance(bad, int) else 0
     progress = Progress(index, written, size, size)
     return InvalidBatchError(
         f"{exc.content} -- nothing of {_batch(progress)} was sent; {_before(progress)}", progress
     )
 
 
-class _Serializer:
-    """The one background thread of a pipelined write: it encodes the next batch while this one is sent.
+class _Sender:
+    """The one background thread of a pipelined write: it sends batch k while batch k+1 is serialized.
 
-    It holds at most one batch, reads it only, and hands back the body or the
-    error (raised in the caller's thread by :meth:`result`).  :meth:`close`
-    releases and joins it; it is a daemon only so that a thread interrupted in
-    ``close`` cannot keep the interpreter from exiting.
+    It holds at most one batch; the caller waits for its answer
+    (:meth:`wait`, which raises the batch's error in the caller's thread)
+    before it hands over the next, so requests go one at a time and in
+    order.  :meth:`close` lets a batch on the wire finish, then joins the
+    thread; it is a daemon only so that a thread interrupted in ``close``
+    cannot keep the interpreter from exiting.
     """
 
-    def __init__(self, encode: Encode) -> None:
-        self._encode = encode
-        self._closing = threading.Event()
-        self._jobs: queue.SimpleQueue[Optional[Tuple[Any, int]]] = queue.SimpleQueue()
-        self._results: queue.SimpleQueue[Tuple[Optional[Tuple[bytes, int]], Optional[BaseException]]] = (
-            queue.SimpleQueue()
-        )
-        self._thread = threading.Thread(target=self._run, name="influx_compat-serializer", daemon=True)
+    def __init__(self, send: Send, target: Destination) -> None:
+        self._send = send
+        self._target = target
+        self.in_flight = 0  # points of the batch handed over and not yet acknowledged
+        self._jobs: queue.SimpleQueue[Optional[Tuple[bytes, int, int, int]]] = queue.SimpleQueue()
+        self._answers: queue.SimpleQueue[Optional[BaseException]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="influx_compat-sender", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while True:
             job = self._jobs.get()
-            if job is None or self._closing.is_set():  # a batch queued behind an error is not encoded
+            if job is None:
                 return
             try:
-                self._results.put((self._encode(*job), None))
+                _send_batch(self._send, job[0], self._target, *job[1:])
+                self._answers.put(None)
             except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
-                self._results.put((None, exc))
-            del job  # the batch is not kept alive while the thread waits
+                self._answers.put(exc)
+            del job  # the body is not kept alive while the thread waits
 
-    def submit(self, batch: Any, start: int) -> None:
-        """Encode ``batch`` (``start`` points before it) in the background."""
-        self._jobs.put((batch, start))
+    def submit(self, body: bytes, index: int, written: int, count: int) -> None:
+        """Send batch ``index`` (``count`` points, ``written`` stored before it) in the background."""
+        self.in_flight = count
+        self._jobs.put((body, index, written, count))
 
-    def result(self) -> Optional[Tuple[bytes, int]]:
-        """The body of the batch submitted last; its error raised here."""
-        encoded, error = self._results.get()
+    def wait(self) -> int:
+        """The points the batch on the wire stored (0 when there is none); its error raised here."""
+        count, self.in_flight = self.in_flight, 0
+        if not count:
+            return 0
+        error = self._answers.get()
         if error is not None:
             raise error
-        return encoded
+        return count
 
     def close(self) -> None:
-        """Stop the thread once the batch it may be encoding is done, and join it."""
-        self._closing.set()
+        """Stop the thread once the batch it may be sending is answered, and join it."""
         self._jobs.put(None)
         self._thread.join()
 
@@ -400,18 +416,17 @@ def check_options(time_precision: Optional[str], consistency: Optional[str]) -> 
         raise InvalidPointError(f"Invalid consistency: {consistency}")
 
 
-def batched(iterable: Iterable[Any], size: int) -> Iterator[List[Any]]:
-    """Slices of ``size`` items; the input is read lazily (generators stay lazy)."""
+def batched(iterable: Iterable[Any], size: int) -> Iterator[Any]:
+    """Batches of ``size`` items, read lazily: slices of a list; of any other iterable, iterators
+    over its next ``size`` items (the first of each read when the batch is taken, the others as the
+    batch is serialized), so a generator's points are never held a batch at a time."""
     if isinstance(iterable, list):  # slices are cheaper than islice, and the list is already there
         for start in range(0, len(iterable), size):
             yield iterable[start : start + size]
         return
     iterator = iter(iterable)
-    while True:
-        batch = list(itertools.islice(iterator, size))
-        if not batch:
-            return
-        yield batch
+    for first in iterator:
+        yield itertools.chain((first,), itertools.islice(iterator, size - 1))
 
 
 # -- sending, with the 413 split ----------------------------------------------
@@ -431,7 +446,7 @@ def _send_batch(
 ) -> None:
     partials: List[Tuple[int, PartialWriteError]] = []
     try:
-        _send_split(send, body, destination, partials)
+        _send_split(send, body, destination, partials, count=False)
     except _Stored as failed:
         progress = Progress(index, written + failed.stored, in_batch - failed.stored)
         raise _with_progress(failed.cause, progress, written + failed.stored) from failed.cause
@@ -445,21 +460,24 @@ def _send_split(
     destination: Destination,
     partials: List[Tuple[int, PartialWriteError]],
     stored: int = 0,
+    count: bool = True,
 ) -> int:
     """Send a batch; on 413 (too large) send its halves, down to single lines.
 
     A partial write of one part does not stop the others: it is kept in
     ``partials`` with the number of lines of the batch before that part.
 
-    :returns: the number of lines sent
+    :param count: count the lines sent (a split's first half only needs it: counting a
+        1 MB batch costs about a millisecond)
+    :returns: the number of lines sent (0 when not counted)
     :raises _Stored: with the cause and the lines of this batch stored before it
     """
     try:
         send(body, destination)
-        return _line_count(body)
+        return _line_count(body) if count else 0
     except PartialWriteError as exc:
         partials.append((stored, exc))
-        return _line_count(body)
+        return _line_count(body) if count else 0
     except InfluxDBClientError as exc:
         if exc.code != 413:
             raise _Stored(exc, stored) from None
@@ -473,7 +491,7 @@ def _send_split(
     except (InfluxDBServerError, requests.exceptions.RequestException) as exc:
         raise _Stored(exc, stored) from None
     first = _send_split(send, body[:cut], destination, partials, stored)
-    second = _send_split(send, body[cut:], destination, partials, stored + first)
+    second = _send_split(send, body[cut:], destination, partials, stored + first, count)
     return first + second
 
 

@@ -370,3 +370,17 @@ def test_runs_go_through_compiled_builders():
     general = _serializer.STATS["general"] - before["general"]
     assert _serializer.STATS["points"] - before["points"] == 1000
     assert general <= 20, f"{general} of 1000 points took the general rules"
+
+
+def test_an_error_of_the_input_itself_is_raised_not_taken_for_a_points():
+    class Broken(Exception):
+        pass
+
+    def gen():
+        for i in range(20):
+            if i == 12:
+                raise Broken("the source failed")
+            yield {"measurement": "m", "fields": {"v": i}, "time": i}
+
+    with pytest.raises(Broken):
+        lp._serialize_points(gen())

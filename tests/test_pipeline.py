@@ -2,10 +2,10 @@
 
 Every test drives the pipeline with a recording ``send`` (or a mocked server)
 and checks what influxdb-python 5.3.2's callers rely on: batches sent in
-order, one at a time, from the caller's thread; the input read in the
-caller's thread at most one batch ahead; a bad point or a failed batch stops
-the write with the exact progress; and no thread left behind, whatever
-happens.
+order, one at a time (from one background thread while the caller's thread
+serializes the next); the input read and serialized in the caller's thread
+at most one batch ahead; a bad point or a failed batch stops the write with
+the exact progress; and no thread left behind, whatever happens.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from influx_compat.exceptions import (
 )
 
 WAIT = 10.0  # seconds an event may take; a pipeline that does not overlap fails the test after this
-THREAD = "influx_compat-serializer"
+THREAD = "influx_compat-sender"
 
 
 def serializer_threads() -> List[threading.Thread]:
@@ -104,7 +104,8 @@ class Encodes:
         self.lock = threading.Lock()
         real = _writer.encode_json
 
-        def encode_json(points: List[Any], *args: Any, **kwargs: Any) -> bytes:
+        def encode_json(points: Any, *args: Any, **kwargs: Any) -> bytes:
+            points = list(points)  # a generator's batch comes as an iterator
             batch = points[0]["time"] // batch_size
             self.threads[batch] = threading.get_ident()
             self.event(batch).set()
@@ -144,7 +145,7 @@ def write(send: Any, points: Any, batch_size: Optional[int]) -> None:
 # -- order, one send at a time, overlap ------------------------------------------------
 
 
-def test_batches_go_in_order_one_at_a_time_from_the_callers_thread(monkeypatch):
+def test_batches_go_in_order_one_at_a_time_from_one_background_thread(monkeypatch):
     encodes = Encodes(monkeypatch, 10)
     send = Recorder(10, sleep=0.01)
     write(send, [point(i) for i in range(55)], 10)
@@ -152,10 +153,8 @@ def test_batches_go_in_order_one_at_a_time_from_the_callers_thread(monkeypatch):
     assert send.sent == [0, 1, 2, 3, 4, 5]
     assert send.lines == [10, 10, 10, 10, 10, 5]
     assert send.most == 1
-    assert set(send.threads) == {caller}
-    assert encodes.threads[0] == caller  # nothing on the wire yet: the first batch is serialized in place
-    workers = {encodes.threads[k] for k in range(1, 6)}
-    assert len(workers) == 1 and caller not in workers  # one background thread serialized the others
+    assert len(set(send.threads)) == 1 and caller not in send.threads  # one sender thread
+    assert set(encodes.threads.values()) == {caller}  # every batch serialized in the caller's thread
 
 
 def test_batch_k_plus_1_is_serialized_while_batch_k_is_on_the_wire(monkeypatch):
@@ -191,14 +190,15 @@ def test_the_overlap_saves_time(monkeypatch):
 
 
 def test_a_generator_is_read_in_the_callers_thread_at_most_one_batch_ahead():
-    source = Source(25)
+    source = Source(45)
     pulled: List[int] = []
-    send = Recorder(10)
+    send = Recorder(10, sleep=0.05)
     send.before_return = lambda batch: pulled.append(source.pulled)
     write(send, iter(source), 10)
-    assert send.sent == [0, 1, 2]
-    # While batch k is sent, batch k+1 has been read, and nothing after it.
-    assert pulled == [20, 25, 25]
+    assert send.sent == [0, 1, 2, 3, 4]
+    # While batch k is sent, batch k+1 is read (and the first point of k+2, to know there is one).
+    assert all(seen <= min(45, 10 * (k + 2) + 1) for k, seen in enumerate(pulled)), pulled
+    assert pulled[0] >= 11  # the look-ahead happened: batch 1 was being read during send 0
     assert source.threads == {threading.get_ident()}
 
 
@@ -211,9 +211,9 @@ def test_a_bad_point_in_batch_3_is_refused_after_batches_1_and_2_were_stored():
     with pytest.raises(InvalidBatchError) as info:
         write(send, iter(source), 10)
     assert send.sent == [0, 1]
-    assert info.value.progress == Progress(2, 20, 10, 10)
+    assert info.value.progress == Progress(2, 20, 4, 4)  # a lazy batch: read up to its bad point
     assert "23" in str(info.value) and "the 20 points before them" in str(info.value)
-    assert source.pulled == 30  # batch 4 was never read
+    assert source.pulled == 24  # nothing after the bad point was read
 
 
 def test_a_bad_point_in_the_first_batch_sends_nothing_and_starts_no_thread():
@@ -222,8 +222,11 @@ def test_a_bad_point_in_the_first_batch_sends_nothing_and_starts_no_thread():
     with pytest.raises(InvalidBatchError) as info:
         write(send, iter(source), 10)
     assert send.sent == []
-    assert info.value.progress == Progress(0, 0, 10, 10)
-    assert source.pulled == 10
+    assert info.value.progress == Progress(0, 0, 4, 4)
+    assert source.pulled == 4
+    with pytest.raises(InvalidBatchError) as info:
+        write(send, [point(i, math.nan if i == 3 else None) for i in range(60)], 10)
+    assert info.value.progress == Progress(0, 0, 10, 10)  # a list's batch: its size is known
 
 
 def test_a_server_error_on_batch_2_sends_nothing_later(monkeypatch):
@@ -235,7 +238,7 @@ def test_a_server_error_on_batch_2_sends_nothing_later(monkeypatch):
     assert send.sent == [0, 1]  # batch 3, serialized during batch 2's send, was never sent
     assert info.value.progress == Progress(1, 10, 10, None)
     assert sorted(encodes.threads) == [0, 1, 2]  # batch 4 was never serialized
-    assert source.pulled == 30  # nor read
+    assert source.pulled == 31  # nor read, but for its first point (which says there is a batch 4)
 
 
 def test_a_refused_batch_sends_nothing_later():
@@ -323,7 +326,7 @@ def test_keyboard_interrupt_in_the_generator_leaves_no_thread():
     send = Recorder(10)
     with pytest.raises(KeyboardInterrupt):
         write(send, iter(source), 10)
-    assert send.sent == [0]  # stops at once: the batch read before it is not sent
+    assert send.sent == [0, 1]  # batch 1 was on the wire: its request finishes; nothing after it
     assert source.pulled == 25
 
 
@@ -348,12 +351,12 @@ def test_any_exception_in_send_leaves_no_thread():
 def test_a_single_batch_starts_no_thread(monkeypatch, points, batch_size):
     started: List[Any] = []
 
-    class Counted(_writer._Serializer):
+    class Counted(_writer._Sender):
         def __init__(self, *args: Any) -> None:
             started.append(self)
             super().__init__(*args)
 
-    monkeypatch.setattr(_writer, "_Serializer", Counted)
+    monkeypatch.setattr(_writer, "_Sender", Counted)
     alive: List[List[threading.Thread]] = []
     send = Recorder(1000)
     send.before_return = lambda batch: alive.append(serializer_threads())
@@ -362,7 +365,7 @@ def test_a_single_batch_starts_no_thread(monkeypatch, points, batch_size):
     assert alive == ([[]] if points != [] else [])
 
 
-def test_a_mocked_server_sees_the_same_requests_in_order_from_the_callers_thread():
+def test_a_mocked_server_sees_the_same_requests_in_order():
     threads: List[int] = []
     bodies: List[bytes] = []
 
@@ -378,7 +381,8 @@ def test_a_mocked_server_sees_the_same_requests_in_order_from_the_callers_thread
         client = InfluxDBClient(token="t", org="o", database="d", bucket_map={"d": "b"})
         assert client.write_points(iter(Source(45)), batch_size=10, time_precision="s") is True
         assert client.write_points([point(i) for i in range(45)], time_precision="s") is True
-    assert threads == [threading.get_ident()] * 6
+    assert len(set(threads[:5])) == 1 and threads[0] != threading.get_ident()  # one sender thread
+    assert threads[5] == threading.get_ident()  # one batch: sent from the caller's thread
     assert [first_time(b) for b in bodies[:5]] == [0, 10, 20, 30, 40]
     assert b"".join(bodies[:5]) == bodies[5]  # the batches, joined, are the single request's body
 
@@ -486,8 +490,8 @@ def test_dataframe_slices_are_converted_while_the_slice_before_is_sent(monkeypat
     caller = threading.get_ident()
     assert overlapped == [0, 1]
     assert send.sent == [0, 1, 2] and send.lines == [5, 5, 2]
-    assert send.most == 1 and set(send.threads) == {caller}
-    assert conversions.threads[0] == caller and caller not in {conversions.threads[1], conversions.threads[2]}
+    assert send.most == 1 and len(set(send.threads)) == 1 and caller not in send.threads
+    assert set(conversions.threads.values()) == {caller}
 
 
 def test_dataframe_requests_are_5_3_2s_one_per_slice(monkeypatch):
