@@ -25,6 +25,7 @@ USAGE = """usage: python -m influx_compat run SCRIPT [ARGS ...]
        python -m influx_compat run -m MODULE [ARGS ...]
        python -m influx_compat doctor [--url URL] [--org ORG] [--flavour F] [DATABASE ...]
        python -m influx_compat proxy [--listen HOST:PORT] [--user NAME:PASSWORD] [--flavour F]
+       (every proxy option: python -m influx_compat proxy --help)
 
 run:    runs an influxdb-python 1.x program with `import influxdb` resolving to influx_compat.
 doctor: checks the configuration (settings and their sources, server, version, token, org, databases,
@@ -67,25 +68,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _proxy(argv: List[str]) -> int:
-    import argparse
+    from influx_compat.proxy import main as proxy_main
 
-    from influx_compat.proxy import serve
-
-    parser = argparse.ArgumentParser(prog="python -m influx_compat proxy")
-    parser.add_argument("--listen", default="127.0.0.1:8086", help="address to serve (default loopback)")
-    parser.add_argument("--user", help="NAME:PASSWORD callers must give (1.x u/p or HTTP Basic)")
-    parser.add_argument(
-        "--flavour",
-        help="the server's kind: v2, serverless, core, enterprise, dedicated, "
-        "clustered (default: read from its answers)",
-    )
-    args = parser.parse_args(argv)
-    user = None
-    if args.user:
-        name, _, password = args.user.partition(":")
-        user = (name, password)
-    serve(args.listen, user=user, **({"flavour": args.flavour} if args.flavour else {}))
-    return 0
+    return proxy_main(argv)
 
 
 def _script_dir(path: str) -> str:

@@ -237,7 +237,13 @@ class Core:
 
     def _explained(self, exc: InfluxDBClientError) -> InfluxDBClientError:
         """A 404 or 405 that may come from a wrong guess of the server, with the guess and its reason."""
-        if type(exc) is InfluxDBClientError and exc.code in (404, 405):
+        if (
+            type(exc) is InfluxDBClientError
+            and exc.code in (404, 405)
+            and not exc.content.startswith(
+                "organization "  # a wrong org, named with the orgs the token can see: not a wrong guess
+            )
+        ):
             return InfluxDBClientError(f"{exc.content} ({self.describe_flavour()}; {FLAVOUR_HELP})", exc.code)
         return exc
 
