@@ -295,7 +295,7 @@ def write_batches(
                 settle()
                 raise
             upcoming, failure = _take(iterator)  # lazy batches: reads the next one's first point only
-            if encoded is not None and encoded[1]:
+            if encoded is not None:  # a body of no points is still sent, as 5.3.2 sent it (DataFrameClient)
                 body, count = encoded
                 if sender is None and (upcoming is _END or not pipelined):
                     _send_batch(send, body, target, index, written, count)
@@ -370,6 +370,7 @@ class _Sender:
         self._send = send
         self._target = target
         self.in_flight = 0  # points of the batch handed over and not yet acknowledged
+        self._pending = False  # a batch was handed over and its answer not yet read
         self._jobs: queue.SimpleQueue[Optional[Tuple[bytes, int, int, int]]] = queue.SimpleQueue()
         self._answers: queue.SimpleQueue[Optional[BaseException]] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="influx_compat-sender", daemon=True)
@@ -390,13 +391,15 @@ class _Sender:
     def submit(self, body: bytes, index: int, written: int, count: int) -> None:
         """Send batch ``index`` (``count`` points, ``written`` stored before it) in the background."""
         self.in_flight = count
+        self._pending = True
         self._jobs.put((body, index, written, count))
 
     def wait(self) -> int:
         """The points the batch on the wire stored (0 when there is none); its error raised here."""
         count, self.in_flight = self.in_flight, 0
-        if not count:
+        if not self._pending:
             return 0
+        self._pending = False
         error = self._answers.get()
         if error is not None:
             raise error
