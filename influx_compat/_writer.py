@@ -62,6 +62,7 @@ __all__ = [
     "destination",
     "write_points",
     "write_batches",
+    "Sender",
     "write_body",
     "encode_json",
     "encode_lines",
@@ -269,7 +270,7 @@ def write_batches(
     """
     iterator = iter(batches)
     index = written = 0
-    sender: Optional[_Sender] = None
+    sender: Optional[Sender] = None
 
     def settle() -> None:
         """Wait for the batch on the wire; its points count as written once it is stored."""
@@ -302,7 +303,7 @@ def write_batches(
                     written += count
                 else:
                     if sender is None:
-                        sender = _Sender(send, target)
+                        sender = Sender(send, target)
                     settle()
                     sender.submit(body, index, written, count)
             index += 1
@@ -355,7 +356,7 @@ def _refused(exc: InvalidPointError, batch: Any, index: int, written: int) -> In
     )
 
 
-class _Sender:
+class Sender:
     """The one background thread of a pipelined write: it sends batch k while batch k+1 is serialized.
 
     It holds at most one batch; the caller waits for its answer
@@ -366,12 +367,12 @@ class _Sender:
     cannot keep the interpreter from exiting.
     """
 
-    def __init__(self, send: Send, target: Destination) -> None:
+    def __init__(self, send: Send, target: Optional[Destination] = None) -> None:
         self._send = send
         self._target = target
         self.in_flight = 0  # points of the batch handed over and not yet acknowledged
         self._pending = False  # a batch was handed over and its answer not yet read
-        self._jobs: queue.SimpleQueue[Optional[Tuple[bytes, int, int, int]]] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Optional[Callable[[], None]]] = queue.SimpleQueue()
         self._answers: queue.SimpleQueue[Optional[BaseException]] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="influx_compat-sender", daemon=True)
         self._thread.start()
@@ -382,7 +383,7 @@ class _Sender:
             if job is None:
                 return
             try:
-                _send_batch(self._send, job[0], self._target, *job[1:])
+                job()
                 self._answers.put(None)
             except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
                 self._answers.put(exc)
@@ -390,9 +391,15 @@ class _Sender:
 
     def submit(self, body: bytes, index: int, written: int, count: int) -> None:
         """Send batch ``index`` (``count`` points, ``written`` stored before it) in the background."""
+        send, target = self._send, self._target
+        assert target is not None
+        self.run(lambda: _send_batch(send, body, target, index, written, count), count)
+
+    def run(self, job: Callable[[], None], count: int) -> None:
+        """Run ``job`` (a send of ``count`` points) in the background; :meth:`wait` for its end."""
         self.in_flight = count
         self._pending = True
-        self._jobs.put((body, index, written, count))
+        self._jobs.put(job)
 
     def wait(self) -> int:
         """The points the batch on the wire stored (0 when there is none); its error raised here."""

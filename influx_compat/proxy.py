@@ -361,35 +361,92 @@ class ProxyApp:
         consistency: Optional[str],
         start_response: StartResponse,
     ) -> Iterable[bytes]:
-        """Send the body in batches of lines as it is read; answer 1.x's way, with the lines stored."""
+        """Send the body in batches of lines as it is read; answer 1.x's way, with the lines stored.
+
+        While batch k is sent (one background thread, one request at a time,
+        in order), batch k+1 is read and inflated here; a body of one batch
+        is sent from this thread.
+        """
         stored = 0
         partials: List[Tuple[int, PartialWriteError]] = []
         batches = line_batches(body.chunks(), self.limits.batch_lines, self.limits.batch_bytes)
-        while True:
+        sender: Optional[_writer.Sender] = None
+        flight = 0  # lines of the batch being sent
+
+        def failed(exc: Exception, lines: int) -> Iterable[bytes]:
+            status, message = self._caller_error(exc, database, rp)
+            done = stored + (exc.points_written if isinstance(exc, WriteProgress) else 0)
+            sure = isinstance(exc, InfluxDBClientError)
+            note = _stored_note(done, None if sure else stored + lines)
+            return _json(start_response, status, {"error": message + note}, _lines(done))
+
+        def settle() -> Optional[Iterable[bytes]]:
+            """Wait for the batch being sent: None when it was stored, else the answer to give."""
+            nonlocal stored, flight
+            lines, flight = flight, 0
+            if sender is None or not lines:
+                return None
             try:
-                batch = next(batches, None)
-            except (BodyError, BodyTooLarge) as exc:  # only without a limit: the check read nothing
-                status, text = (413, TOO_LARGE) if isinstance(exc, BodyTooLarge) else (400, str(exc))
-                return _json(start_response, status, {"error": text + _stored_note(stored)}, _lines(stored))
-            if batch is None:
-                break
-            lines = _line_count(batch)
-            if batch.strip():
-                try:
-                    _writer.write_body(self.core.send_batch, batch, database, rp, precision, consistency)
-                except PartialWriteError as exc:
-                    partials.append((stored, exc))  # 1.x wrote the other points, and so do we
-                except (InfluxDBError, requests.exceptions.RequestException) as exc:
-                    status, message = self._caller_error(exc, database, rp)
-                    done = stored + (exc.points_written if isinstance(exc, WriteProgress) else 0)
-                    sure = isinstance(exc, InfluxDBClientError)
-                    return _json(
-                        start_response,
-                        status,
-                        {"error": message + _stored_note(done, None if sure else stored + lines)},
-                        _lines(done),
-                    )
+                sender.wait()
+            except PartialWriteError as exc:
+                partials.append((stored, exc))  # 1.x wrote the other points, and so do we
+            except (InfluxDBError, requests.exceptions.RequestException) as exc:
+                return failed(exc, lines)
             stored += lines
+            return None
+
+        def send(batch: bytes) -> None:
+            _writer.write_body(self.core.send_batch, batch, database, rp, precision, consistency)
+
+        def take() -> Tuple[Optional[bytes], Optional[Exception]]:
+            try:
+                return next(batches, None), None
+            except (BodyError, BodyTooLarge) as exc:  # only without a limit: the check read nothing
+                return None, exc
+
+        ready = [take()]
+        if ready[0][0] is not None and ready[0][1] is None:
+            ready.append(take())  # is there a second batch? (a body of one is sent from this thread)
+        single = ready[-1] == (None, None) and len(ready) == 2
+        try:
+            while True:
+                # batch k+1 is read here while batch k is on the wire, then k is waited for
+                batch, problem = ready.pop(0) if ready else take()
+                if problem is not None:
+                    answer = settle()
+                    if answer is not None:
+                        return answer
+                    too_large = isinstance(problem, BodyTooLarge)
+                    status, text = (413, TOO_LARGE) if too_large else (400, str(problem))
+                    error = {"error": text + _stored_note(stored)}
+                    return _json(start_response, status, error, _lines(stored))
+                if batch is None:
+                    break
+                lines = _line_count(batch)
+                answer = settle()
+                if answer is not None:
+                    return answer
+                if not batch.strip():
+                    stored += lines
+                elif single:
+                    try:
+                        send(batch)
+                    except PartialWriteError as exc:
+                        partials.append((stored, exc))
+                    except (InfluxDBError, requests.exceptions.RequestException) as exc:
+                        return failed(exc, lines)
+                    stored += lines
+                else:
+                    if sender is None:
+                        sender = _writer.Sender(self.core.send_batch)
+                    sender.run(lambda b=batch: send(b), lines)  # type: ignore[misc]
+                    flight = lines
+            answer = settle()
+            if answer is not None:
+                return answer
+        finally:
+            if sender is not None:
+                sender.close()
         if partials:
             return _json(start_response, 400, {"error": _partial_text(partials, stored)}, _lines(stored))
         start_response("204 No Content", _lines(stored))

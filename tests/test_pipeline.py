@@ -351,12 +351,12 @@ def test_any_exception_in_send_leaves_no_thread():
 def test_a_single_batch_starts_no_thread(monkeypatch, points, batch_size):
     started: List[Any] = []
 
-    class Counted(_writer._Sender):
+    class Counted(_writer.Sender):
         def __init__(self, *args: Any) -> None:
             started.append(self)
             super().__init__(*args)
 
-    monkeypatch.setattr(_writer, "_Sender", Counted)
+    monkeypatch.setattr(_writer, "Sender", Counted)
     alive: List[List[threading.Thread]] = []
     send = Recorder(1000)
     send.before_return = lambda batch: alive.append(serializer_threads())

@@ -535,3 +535,36 @@ def test_a_large_gzip_body_reaches_influxdb_3_core_in_batches(v3_server):
         assert _count(url, "three") == 12_000
     finally:
         _RUNNING.append((server, app))
+
+
+def test_a_large_body_reads_the_next_batch_while_one_is_sent(proxy, monkeypatch):
+    from influx_compat import proxy as proxy_module
+
+    url = proxy(limits=Limits(batch_lines=1000))
+    _create(url, "overlap")
+    produced = []
+    real_batches, real_write = proxy_module.line_batches, proxy_module._writer.write_body
+    seen = []  # (thread name, batches read so far) at each send
+
+    def batches(*args, **kwargs):
+        for batch in real_batches(*args, **kwargs):
+            produced.append(batch.count(b"\n"))
+            yield batch
+
+    def write_body(send, batch, *args, **kwargs):
+        time.sleep(0.05)
+        seen.append((threading.current_thread().name, len(produced)))  # read by the end of this send
+        return real_write(send, batch, *args, **kwargs)
+
+    monkeypatch.setattr(proxy_module, "line_batches", batches)
+    monkeypatch.setattr(proxy_module._writer, "write_body", write_body)
+    r = requests.post(url + "/write", params={"db": "overlap", "precision": "s"}, data=_lines(3500))
+    assert r.status_code == 204 and r.headers["X-Influx-Compat-Lines-Stored"] == "3500"
+    assert produced == [1000, 1000, 1000, 500]
+    assert {name for name, _ in seen} == {"influx_compat-sender"}  # one background sender
+    # while batch k is sent, batch k+1 is read, and nothing after it (batch 1 is read before send 0)
+    assert [count for _, count in seen] == [2, 3, 4, 4]
+    assert _count(url, "overlap") == 3500
+    before = len(seen)
+    r = requests.post(url + "/write", params={"db": "overlap", "precision": "s"}, data=_lines(10, start=9000))
+    assert r.status_code == 204 and seen[before][0] != "influx_compat-sender"  # one batch: no thread
