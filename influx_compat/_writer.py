@@ -63,6 +63,7 @@ __all__ = [
     "write_points",
     "write_batches",
     "Sender",
+    "line_count",
     "write_body",
     "encode_json",
     "encode_lines",
@@ -174,9 +175,8 @@ def write_body(
     target = Destination(database, retention_policy, wire if precision is not None else None, consistency)
     if not batch_size or batch_size <= 0:
         if scale != 1 and rescale:
-            text = line_protocol._rescale_line_timestamps(body.decode("utf-8").splitlines(), scale)
-            body = ("\n".join(text) + "\n").encode("utf-8")
-        _send_batch(send, body, target, index=0, written=0, in_batch=_line_count(body))
+            body = _rescaled(body.decode("utf-8").splitlines(), scale)
+        _send_batch(send, body, target, index=0, written=0, in_batch=line_count(body))
         return
     lines = body.split(b"\n")
     if lines[-1] == b"":  # the body's last newline ends its last line; it does not start one
@@ -184,13 +184,16 @@ def write_body(
     factor = scale if rescale else 1
 
     def encode(chunk: List[bytes], start: int) -> Tuple[bytes, int]:
-        return (_rescaled(chunk, factor) if factor != 1 else b"\n".join(chunk) + b"\n"), len(chunk)
+        if factor != 1:
+            return _rescaled([line.decode("utf-8") for line in chunk], factor), len(chunk)
+        return b"\n".join(chunk) + b"\n", len(chunk)
 
     write_batches(send, batched(lines, batch_size), encode, target, pipelined=factor != 1)
 
 
-def _rescaled(lines: List[bytes], scale: int) -> bytes:
-    text = line_protocol._rescale_line_timestamps([line.decode("utf-8") for line in lines], scale)
+def _rescaled(lines: List[str], scale: int) -> bytes:
+    """Lines of line protocol with their timestamps times ``scale`` (``m``/``h`` sent as seconds)."""
+    text = line_protocol._rescale_line_timestamps(lines, scale)
     return ("\n".join(text) + "\n").encode("utf-8")
 
 
@@ -484,10 +487,10 @@ def _send_split(
     """
     try:
         send(body, destination)
-        return _line_count(body) if count else 0
+        return line_count(body) if count else 0
     except PartialWriteError as exc:
         partials.append((stored, exc))
-        return _line_count(body) if count else 0
+        return line_count(body) if count else 0
     except InfluxDBClientError as exc:
         if exc.code != 413:
             raise _Stored(exc, stored) from None
@@ -505,7 +508,8 @@ def _send_split(
     return first + second
 
 
-def _line_count(body: bytes) -> int:
+def line_count(body: bytes) -> int:
+    """Lines of a body of line protocol (a last line without its newline counts)."""
     return body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
 
 

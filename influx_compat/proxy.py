@@ -422,7 +422,7 @@ class ProxyApp:
                     return _json(start_response, status, error, _lines(stored))
                 if batch is None:
                     break
-                lines = _line_count(batch)
+                lines = _writer.line_count(batch)
                 answer = settle()
                 if answer is not None:
                     return answer
@@ -503,10 +503,6 @@ class ProxyApp:
 
 def _params(text: str) -> Dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
-
-
-def _line_count(body: bytes) -> int:
-    return body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
 
 
 def _lines(stored: int) -> Headers:
