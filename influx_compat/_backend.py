@@ -33,8 +33,20 @@ class Backend(Protocol):
             :class:`~influx_compat.exceptions.PartialWriteError` for a partial write)
         """
 
-    def query(self, text: str, params: Dict[str, Any], method: str, chunked: bool, expected: int) -> Any:
-        """Run InfluxQL on the server's ``/query``: 1.x JSON, or an iterator of chunks."""
+    def query(
+        self,
+        text: str,
+        params: Dict[str, Any],
+        method: str,
+        chunked: bool,
+        expected: int,
+        compact: bool = False,
+    ) -> Any:
+        """Run InfluxQL on the server's ``/query``: 1.x JSON, or an iterator of chunks.
+
+        :param compact: a series' rows may come as :class:`~influx_compat._answers.Rows`
+            (for a :class:`~influx_compat.resultset.ResultSet` only)
+        """
 
     def routes(self, statement: Statement) -> bool:
         """Whether the statement is carried out by :meth:`execute` instead of the server's /query."""

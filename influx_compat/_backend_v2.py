@@ -141,7 +141,15 @@ class V2Backend:
         self.check_serverless(statement)
         return self.management.execute(statement, params)
 
-    def query(self, text: str, params: Dict[str, Any], method: str, chunked: bool, expected: int) -> Any:
+    def query(
+        self,
+        text: str,
+        params: Dict[str, Any],
+        method: str,
+        chunked: bool,
+        expected: int,
+        compact: bool = False,
+    ) -> Any:
         params = dict(params, q=text)
         if not params.get("rp"):
             # 2.x ignores the policy written in FROM "db"."rp"."m": pass it as a parameter.
@@ -159,7 +167,7 @@ class V2Backend:
             )
             if chunked:
                 return line_chunks(response)
-            answer = decode(read_all(response), response.headers.get("Content-Type", ""))
+            answer = decode(read_all(response), response.headers.get("Content-Type", ""), compact)
             if not isinstance(answer, dict):
                 raise InfluxDBClientError(
                     f"the server answered /query with {type(answer).__name__}, not 1.x's "

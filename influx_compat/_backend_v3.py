@@ -171,7 +171,15 @@ class V3Backend:
             out["db"] = self.target(str(database), params.get("rp") or None)
         return out
 
-    def query(self, text: str, params: Dict[str, Any], method: str, chunked: bool, expected: int) -> Any:
+    def query(
+        self,
+        text: str,
+        params: Dict[str, Any],
+        method: str,
+        chunked: bool,
+        expected: int,
+        compact: bool = False,
+    ) -> Any:
         wire = self.query_params(text, params)
         legacy = not wire.get("epoch")
         # 3.x answers MessagePack with positional arrays, and refuses a JSON request content type.
@@ -186,7 +194,7 @@ class V3Backend:
         )
         if chunked:
             return json_stream(response, legacy=legacy)
-        answer = decode(read_all(response), response.headers.get("Content-Type", ""))
+        answer = decode(read_all(response), response.headers.get("Content-Type", ""), compact)
         if not isinstance(answer, dict):
             raise InfluxDBClientError(
                 f"unexpected /query answer from {self.flavour.product}: {type(answer).__name__}",

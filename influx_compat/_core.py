@@ -256,11 +256,18 @@ class Core:
     # -- querying ----------------------------------------------------------
 
     def query(
-        self, params: Dict[str, Any], method: str = "GET", chunked: bool = False, expected: int = 200
+        self,
+        params: Dict[str, Any],
+        method: str = "GET",
+        chunked: bool = False,
+        expected: int = 200,
+        compact: bool = False,
     ) -> Any:
         """Run InfluxQL; return 1.x JSON, or an iterator of JSON chunks when chunked.
 
         :param params: the /query parameters (``q``, ``db``, ``rp``, ``epoch``, ...)
+        :param compact: a series' rows may come as :class:`~influx_compat._answers.Rows`,
+            for a caller that reads the answer through :class:`~influx_compat.resultset.ResultSet`
         """
         text = params.get("q") or ""
         if params.get("epoch") == "us":  # 2.x reads "us" as nanoseconds and 3.x refuses it: 1.x's "u"
@@ -271,7 +278,8 @@ class Core:
         except InfluxQLSyntaxError as exc:
             raise parse_error(exc) from None
         return self._call(
-            lambda b: self._query(b, text, statements, intos, params, method, chunked, expected), redo=True
+            lambda b: self._query(b, text, statements, intos, params, method, chunked, expected, compact),
+            redo=True,
         )
 
     def _query(
@@ -284,9 +292,10 @@ class Core:
         method: str,
         chunked: bool,
         expected: int,
+        compact: bool,
     ) -> Any:
         if not any(intos) and not any(backend.routes(s) for s in statements):
-            return backend.query(text, params, method, chunked, expected)
+            return backend.query(text, params, method, chunked, expected, compact)
         results = self._mixed(backend, statements, intos, params, method, expected)
         if chunked:
             return iter([{"results": [r]} for r in results])

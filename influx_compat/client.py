@@ -464,7 +464,9 @@ class InfluxDBClient:
         lowered = query.lower()
         if lowered.startswith("select ") and " into " in lowered:
             method = "POST"
-        answer = self._core.query(params, method=method, chunked=chunked, expected=expected_response_code)
+        answer = self._core.query(
+            params, method=method, chunked=chunked, expected=expected_response_code, compact=True
+        )
         if chunked:
             return _read_chunked(answer, raise_errors)
         results = [

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import warnings
 from itertools import repeat
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from influx_compat._answers import Rows
 from influx_compat.exceptions import InfluxDBClientError
 
 __all__ = ["ResultSet"]
@@ -30,6 +31,10 @@ class ResultSet:
     @property
     def raw(self) -> Dict[str, Any]:
         """Raw JSON from InfluxDB."""
+        for series in self._series():
+            values = series.get("values")
+            if type(values) is Rows:  # read flat by the client's query(): a list of lists from now on
+                series["values"] = values.lists()
         return self._raw
 
     @raw.setter
@@ -76,7 +81,7 @@ class ResultSet:
         """
         if not isinstance(measurement, (bytes, str, type(None))):
             raise TypeError("measurement must be an str or None")
-        for series in self._get_series():
+        for series in self._series():
             series_name = series.get("measurement", series.get("name", "results"))
             if tags is None:
                 if series_name is None or measurement is None or measurement == series_name:
@@ -119,6 +124,11 @@ class ResultSet:
         series: List[Dict[str, Any]] = self.raw.get("series", [])
         return series
 
+    def _series(self) -> List[Dict[str, Any]]:
+        """All series, their rows as read (:meth:`raw` turns flat ones into lists)."""
+        series: List[Dict[str, Any]] = self._raw.get("series", [])
+        return series
+
     def __len__(self) -> int:
         """Return the len of the keys in the ResultSet."""
         return len(self.keys())
@@ -127,7 +137,7 @@ class ResultSet:
         """Return the list of keys in the ResultSet: (series_name, tags) tuples."""
         return [
             (series.get("measurement", series.get("name", "results")), series.get("tags", None))
-            for series in self._get_series()
+            for series in self._series()
         ]
 
     def items(self) -> List[Tuple[Tuple[Any, Optional[Dict[str, Any]]], Iterator[Dict[str, Any]]]]:
@@ -137,7 +147,7 @@ class ResultSet:
                 (series.get("measurement", series.get("name", "results")), series.get("tags", None)),
                 self._get_points_for_series(series),
             )
-            for series in self._get_series()
+            for series in self._series()
         ]
 
     def _get_points_for_series(self, series: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
@@ -147,7 +157,7 @@ class ResultSet:
             yield from _rows_as_dicts(series["columns"], values)
 
     @staticmethod
-    def point_from_cols_vals(cols: List[str], vals: List[Any]) -> Dict[str, Any]:
+    def point_from_cols_vals(cols: List[str], vals: Sequence[Any]) -> Dict[str, Any]:
         """Create a dict from columns and values lists."""
         point = {}
         for col_index, col_name in enumerate(cols):
@@ -158,7 +168,7 @@ class ResultSet:
 _ROW_BUILDERS: Dict[Tuple[Any, ...], Any] = {}
 
 
-def _rows_as_dicts(columns: List[str], values: List[List[Any]]) -> Iterator[Dict[str, Any]]:
+def _rows_as_dicts(columns: List[str], values: Union[List[List[Any]], Rows]) -> Iterator[Dict[str, Any]]:
     """5.3.2's ``point_from_cols_vals(columns, row)`` for every row, with a builder compiled per column set.
 
     A dict display with the column names bound as constants builds each point
@@ -166,10 +176,12 @@ def _rows_as_dicts(columns: List[str], values: List[List[Any]]) -> Iterator[Dict
     (no loop in Python).  It does what 5.3.2's loop does with odd rows: a
     duplicate column keeps its first place and its last value, a longer row
     loses its extra values, a shorter one raises ``IndexError`` when reached.
+    Flat rows (:class:`~influx_compat._answers.Rows`) come as tuples.
     """
+    rows: Iterable[Sequence[Any]] = values.tuples() if isinstance(values, Rows) else values
     n = len(columns)
     if n > 1024:  # a builder that size is not worth compiling
-        return map(ResultSet.point_from_cols_vals, repeat(columns), values)
+        return map(ResultSet.point_from_cols_vals, repeat(columns), rows)
     key = tuple(columns)
     build = _ROW_BUILDERS.get(key)
     if build is None:
@@ -178,4 +190,4 @@ def _rows_as_dicts(columns: List[str], values: List[List[Any]]) -> Iterator[Dict
         names = {f"K{i}": column for i, column in enumerate(columns)}
         source = "lambda r: {" + ", ".join(f"K{i}: r[{i}]" for i in range(n)) + "}"
         build = _ROW_BUILDERS[key] = eval(source, names)  # noqa: S307 - constants only, no user text
-    return map(build, values)
+    return map(build, rows)

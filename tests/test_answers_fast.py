@@ -125,6 +125,46 @@ SHAPES = {
     "non-ASCII": answer(
         {"statement_id": 0, "series": [series("café", ["time", "s"], [[autosi(4, 1500), "é"]])]}
     ),
+    "compact separators, as Go and serde_json write": json.dumps(
+        {"results": [{"statement_id": 0, "series": [series("cpu", COLUMNS, rows_v3(0, 30))]}]},
+        separators=(",", ":"),
+    ).encode(),
+    "strings holding the joint between rows": answer(
+        {
+            "statement_id": 0,
+            "series": [
+                series("cpu", ["time", "s", "n"], [[autosi(5, 0), "a],[b", 1], [autosi(6, 0), "c], [d", 2]]),
+                series("cpu", ["time", "s"], [[autosi(7, 0), "],["]], {"t": "], ["}),
+            ],
+        }
+    ),
+    "a string holding the joint, Python's separators": answer(
+        {
+            "statement_id": 0,
+            "series": [series("cpu", ["time", "s"], [[autosi(5, 0), "c], [d"], [autosi(6, 0), "x"]])],
+        }
+    ),
+    "a string holding the joint, Go's separators": json.dumps(
+        {
+            "results": [
+                {"series": [series("cpu", ["time", "s"], [[autosi(5, 0), "c],[d"], [autosi(6, 0), "x"]])]}
+            ]
+        },
+        separators=(",", ":"),
+    ).encode(),
+    "an error beside rows": answer(
+        {"statement_id": 0, "series": [series("cpu", COLUMNS, rows_v3(0, 3))]},
+        {"statement_id": 1, "error": "x],[y"},
+    ),
+    "one column, duplicate columns, several rows": answer(
+        {
+            "statement_id": 0,
+            "series": [
+                series("m", ["time"], [[autosi(i, 0)] for i in range(5)]),
+                series("m", ["time", "a", "a"], [[autosi(3, 7), 1, 2], [autosi(4, 0), 3, 4]]),
+            ],
+        }
+    ),
 }
 
 
@@ -146,23 +186,26 @@ def legacy_rows(body: bytes, legacy: bool) -> List[Any]:
                 if s["columns"][0] == "time":
                     for row in s.get("values") or []:
                         row[0] = shown_by_532(row[0])
-    sets = [LegacyResultSet(r) for r in doc["results"]]
+    sets = [LegacyResultSet(r, raise_errors=False) for r in doc["results"]]
     return [(rs.raw, list(rs.get_points()), [(k, list(g)) for k, g in rs.items()], repr(rs)) for rs in sets]
 
 
-def our_rows(body: bytes, legacy: bool) -> List[Any]:
-    doc = _answers.decode(body, "application/json")
+def our_rows(body: bytes, legacy: bool, compact: bool = False) -> List[Any]:
+    doc = _answers.decode(body, "application/json", compact)
     if legacy:
         _answers.legacy_times(doc)
-    sets = [ResultSet(r) for r in doc["results"]]
-    return [(rs.raw, list(rs.get_points()), [(k, list(g)) for k, g in rs.items()], repr(rs)) for rs in sets]
+    sets = [ResultSet(r, raise_errors=False) for r in doc["results"]]
+    # Points and items first, raw last: raw turns flat rows back into lists.
+    read = [(list(rs.get_points()), [(k, list(g)) for k, g in rs.items()], repr(rs)) for rs in sets]
+    return [(rs.raw, *rest) for rs, rest in zip(sets, read)]
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 @pytest.mark.parametrize("legacy", [True, False], ids=["no epoch", "epoch given"])
-def test_rows_equal_5_3_2s(shape, legacy, parser):
+@pytest.mark.parametrize("compact", [True, False], ids=["flat rows", "rows as parsed"])
+def test_rows_equal_5_3_2s(shape, legacy, compact, parser):
     body = SHAPES[shape]
-    ours, theirs = our_rows(body, legacy), legacy_rows(body, legacy)
+    ours, theirs = our_rows(body, legacy, compact), legacy_rows(body, legacy)
     assert ours == theirs
     for (_, points, _, _), (_, their_points, _, _) in zip(ours, theirs):
         assert [list(p) for p in points] == [list(p) for p in their_points]  # key order too
@@ -211,3 +254,67 @@ def test_an_empty_row_in_a_time_column_is_left_alone():
         [],
         ["2020-01-01T00:00:00.500000Z"],
     ]
+
+
+def flat_series(doc: Dict[str, Any]) -> List[Any]:
+    return [
+        type(s.get("values")).__name__ for r in doc["results"] for s in r.get("series", []) if "values" in s
+    ]
+
+
+@pytest.mark.parametrize("separators", [(", ", ": "), (",", ":")], ids=["Python", "Go, serde_json"])
+def test_series_of_several_rows_are_read_flat(separators, parser):
+    body = json.dumps(json.loads(SHAPES["several series with tags"]), separators=separators).encode()
+    doc = _answers.decode(body, "application/json", compact=True)
+    assert flat_series(doc) == ["Rows", "Rows", "Rows"]
+    rows = doc["results"][0]["series"][0]["values"]
+    assert len(rows) == 20 and rows.lists() == json.loads(body)["results"][0]["series"][0]["values"]
+    assert flat_series(_answers.decode(body, "application/json")) == ["list", "list", "list"]
+
+
+def as_parsed(doc: Dict[str, Any]) -> Dict[str, Any]:
+    for result in doc["results"]:
+        for s in result.get("series", []):
+            if isinstance(s.get("values"), _answers.Rows):
+                s["values"] = s["values"].lists()
+    return doc
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_flat_rows_hold_what_the_parser_reads(shape, parser):
+    body = SHAPES[shape]
+    assert as_parsed(_answers.decode(body, "application/json", compact=True)) == json.loads(body)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "strings holding the joint between rows",
+        "a string holding the joint, Python's separators",
+        "a string holding the joint, Go's separators",
+    ],
+)
+def test_a_joint_inside_a_string_parses_the_body_as_it_is(shape, parser):
+    body = SHAPES[shape]
+    doc = _answers.decode(body, "application/json", compact=True)
+    assert doc == json.loads(body)
+    assert "Rows" not in flat_series(doc)
+
+
+def test_rows_of_unequal_lengths_that_fill_no_whole_rows_are_parsed_as_they_are():
+    body = answer({"statement_id": 0, "series": [series("m", ["a", "b"], [[1, 2], [3]])]})
+    doc = _answers.decode(body, "application/json", compact=True)
+    assert doc == json.loads(body)
+    points = ResultSet(doc["results"][0]).get_points()
+    assert next(points) == {"a": 1, "b": 2}
+    with pytest.raises(IndexError):
+        next(points)
+
+
+def test_raw_of_flat_rows_is_a_list_of_lists_that_stays():
+    body = SHAPES["one series"]
+    rs = ResultSet(_answers.decode(body, "application/json", compact=True)["results"][0])
+    raw = rs.raw
+    assert raw == json.loads(body)["results"][0]
+    raw["series"][0]["values"][0][1] = "changed"  # as a user may: the points follow raw from now on
+    assert next(rs.get_points())["value"] == "changed"

@@ -222,8 +222,10 @@ def test_select_into_is_posted_written_in_batches_and_never_held_whole(v2_server
         events.append(("write", body.count(b"\n")))
         send(body, destination)
 
-    def record_query(text: str, params: Any, method: str, chunked: bool, expected: int) -> Any:
-        answer = query(text, params, method, chunked, expected)
+    def record_query(
+        text: str, params: Any, method: str, chunked: bool, expected: int, compact: bool = False
+    ) -> Any:
+        answer = query(text, params, method, chunked, expected, compact)
         if not chunked:
             return answer
 
