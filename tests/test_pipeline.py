@@ -365,6 +365,25 @@ def test_a_single_batch_starts_no_thread(monkeypatch, points, batch_size):
     assert alive == ([[]] if points != [] else [])
 
 
+@pytest.mark.parametrize(
+    "lines, precision, pipelined",
+    [
+        ([f"m v={i}i {i}" for i in range(30)], None, False),
+        ([f"m v={i}i {i}".encode() for i in range(30)], "s", False),
+        ([f"m v={i}i {i}" for i in range(30)], "m", True),  # rescaled: the next batch while one is sent
+        (iter([f"m v={i}i {i}" for i in range(30)]), None, True),  # read lazily, as it is sent
+    ],
+    ids=["list of strings", "list of bytes", "list rescaled from minutes", "generator"],
+)
+def test_line_protocol_in_a_list_is_sent_from_the_callers_thread(lines, precision, pipelined):
+    """A list of lines is only joined: batches go from the caller's thread, in order, all of them."""
+    send = Recorder(10 if precision != "m" else 600)
+    _writer.write_points(send, lines, precision, "db", batch_size=10, protocol="line")
+    caller = threading.get_ident()
+    assert send.sent == [0, 1, 2] and send.lines == [10, 10, 10]
+    assert (caller not in send.threads) is pipelined and len(set(send.threads)) == 1
+
+
 def test_a_mocked_server_sees_the_same_requests_in_order():
     threads: List[int] = []
     bodies: List[bytes] = []
