@@ -17,7 +17,7 @@ import sys
 import textwrap
 import threading
 import time
-from typing import IO, Dict, List, Optional, Sequence, Tuple
+from typing import IO, Any, Dict, List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -87,6 +87,8 @@ class Child:
             self.proc.kill()
         self.proc.wait(timeout=30)
         self.pump.join(timeout=30)  # until the output ends (a grandchild may hold it a little longer)
+        # closing the pipe under a reading thread would block for as long as the process holding it lives
+        assert not self.pump.is_alive(), f"a process started by the CLI holds its output: {self.seen}"
         assert self.proc.stdout is not None
         self.proc.stdout.close()
 
@@ -243,6 +245,33 @@ def test_run_sigterm_stops_command_then_engine() -> None:
         assert_cleaned(pid, root)
     finally:
         child.close()
+
+
+def test_run_signal_while_the_command_starts_reaches_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SIGTERM that comes after Popen forked but before it returned is passed on, not raised there.
+
+    Raised inside Popen it had left the command running with no one to stop it (seen once in CI: the
+    CLI exited 0 and ``sleep 600`` kept the output open).  The signal is delivered here at that point.
+    """
+    from influx_compat.testing import __main__ as cli
+
+    signals = cli._Signals()
+    real = subprocess.Popen
+
+    def popen(command: List[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        proc = real(command, **kwargs)
+        signals._handle(signal.SIGTERM, None)  # the command runs; Popen has not returned yet
+        return proc
+
+    monkeypatch.setattr(cli.subprocess, "Popen", popen)
+    child = signals.start(["sleep", "30"], dict(os.environ))
+    try:
+        assert child.wait(timeout=10) == -signal.SIGTERM
+        assert signals.received == signal.SIGTERM and signals.deferred is None
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
 
 
 def test_run_under_timeout_stops_engine() -> None:

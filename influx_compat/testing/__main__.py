@@ -88,11 +88,26 @@ class _Signals:
         self.child: Optional[subprocess.Popen[bytes]] = None
         self.received: Optional[int] = None
         self.stopping = False  # the server is being stopped: nothing may cut that short
+        self.starting = False  # the command is being started: a signal waits until it has its pid
+        self.deferred: Optional[int] = None  # the signal that came while the command was started
 
     def install(self) -> None:
         for name in self.NAMES:
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), self._handle)
+
+    def start(self, command: List[str], env: Dict[str, str]) -> subprocess.Popen[bytes]:
+        """Start the ``run`` command; a stop signal that came meanwhile is passed on to it."""
+        self.starting = True
+        try:
+            child = subprocess.Popen(command, env=env)
+            self.child = child
+        finally:
+            self.starting = False
+        deferred, self.deferred = self.deferred, None
+        if deferred is not None and child.poll() is None:
+            child.send_signal(deferred)
+        return child
 
     def _handle(self, signum: int, frame: Optional[FrameType]) -> None:
         first, child = self.received is None, self.child
@@ -100,6 +115,12 @@ class _Signals:
             return
         if first:
             self.received = signum
+        if child is None and self.starting:
+            # Popen has forked (the command may be running already) but not returned: raising here
+            # would leave the command behind, so the signal is passed on once Popen has returned.
+            if first:
+                self.deferred = signum
+            return
         if child is not None and child.poll() is None:
             if not first:
                 child.kill()
@@ -233,11 +254,11 @@ def _run(server: Union[V2TestServer, V3TestServer], command: List[str], signals:
         )
     print(_engine_line(server), file=sys.stderr, flush=True)
     try:
-        signals.child = subprocess.Popen(command, env=env)
+        child = signals.start(command, env)
     except OSError as exc:
         print(f"cannot run {command[0]!r}: {exc.strerror or exc}", file=sys.stderr)
         return 127
-    return _exit_status(signals.child.wait())
+    return _exit_status(child.wait())
 
 
 if __name__ == "__main__":
